@@ -1,0 +1,32 @@
+# Everything a fresh machine needs: `make demo` and `make test` set themselves up.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup dot demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+dot:
+	@bash scripts/ensure-dot.sh
+
+demo: setup dot
+	$(PY) -m lstm demo
+
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup dot lint
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-output

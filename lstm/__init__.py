@@ -1,0 +1,1 @@
+"""lstm: recurrent cells and layers built only from minigrad primitives."""

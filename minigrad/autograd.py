@@ -1,0 +1,228 @@
+"""Reverse mode: the topological order, the backward sweep and the gradient door.
+
+The sweep visits tensors from the outputs back to the leaves in an order computed
+without recursion. Pending gradients live in a dict and are popped as the sweep
+passes, so each tensor's gradient is complete when it is used and released right
+after. Unless the graph is retained, each visited tensor forgets its inputs, so the
+graph is garbage as soon as the sweep is over (and a second sweep gets a clear error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .context import STATE, enable_grad
+from .primitive import check_finite
+from .tensor import Tensor, make_tensor
+
+FREED_GRAPH = ("backward: this part of the graph was already freed by an earlier "
+               "backward(); pass retain_graph=True to the first backward() (or to "
+               "mg.grad) to backpropagate through it again")
+
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Undo broadcasting: sum ``g`` over the axes along which ``shape`` was broadcast.
+
+    Works on arrays and on Tensors. ``sum_to(ones((4, 2, 3)), (2, 1)) -> 12 * ones((2, 1))``.
+    """
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor that requires grad and leads to ``roots``, outputs first.
+
+    An iterative depth-first search (no recursion, O(nodes + edges)).
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        for x in t._inputs or ():
+            if isinstance(x, Tensor) and x.requires_grad and id(x) not in seen:
+                stack.append((x, False))
+    order.reverse()
+    return order
+
+
+def _fit(g: Any, x: Tensor, op: str) -> Any:
+    """The one door every input gradient passes: undo broadcasting, match the input's
+    dtype, and check the shape, so that no primitive has to."""
+    shape = x.data.shape
+    if g.shape != shape:
+        try:
+            g = sum_to(g, shape)
+        except (ValueError, IndexError):
+            raise RuntimeError(f"the VJP of {op} returned a gradient of shape {g.shape} "
+                               f"for an input of shape {shape}") from None
+    if g.dtype != x.data.dtype and not isinstance(g, Tensor):
+        g = g.astype(x.data.dtype)
+    return g
+
+
+def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
+    if not isinstance(root, Tensor):
+        raise TypeError(f"backward: expected a Tensor, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no graph; "
+                           "did an input set requires_grad=True, and was it computed "
+                           "outside mg.no_grad()?")
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"backward: grad can be omitted only for a one-element "
+                               f"output, this one has shape {root.shape}; pass grad=")
+        g = np.ones_like(root.data)
+    else:
+        g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+        if g.shape != root.shape:
+            raise ValueError(f"backward: grad has shape {g.shape} but the output has shape "
+                             f"{root.shape}")
+        if isinstance(grad, Tensor) and create_graph:
+            return grad
+    return make_tensor(g, False, None, None, None) if create_graph else g
+
+
+def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
+           create_graph: bool, wanted: dict[int, Any] | None) -> None:
+    """Propagate ``seeds`` from ``roots`` to every leaf.
+
+    With ``wanted`` (ids of tensors whose gradient is asked for) the gradients are put
+    there and no ``.grad`` is touched; otherwise they accumulate into the leaves.
+    """
+    order = topological_order(roots)
+    pending: dict[Tensor, Any] = {}
+    for root, seed in zip(roots, seeds):
+        previous = pending.get(root)
+        pending[root] = seed if previous is None else previous + seed
+    anomaly = STATE.anomaly
+    for position, t in enumerate(order):
+        order[position] = None  # the sweep holds no tensor it has passed
+        g = pending.pop(t, None)
+        if g is None:
+            continue
+        if wanted is not None:
+            if id(t) in wanted:
+                wanted[id(t)] = g
+        elif t._prim is None or t._retains_grad:
+            _store_grad(t, g)
+        prim = t._prim
+        if prim is None:
+            continue
+        inputs = t._inputs
+        if inputs is None:
+            raise RuntimeError(FREED_GRAPH)
+        if create_graph:
+            y, values = t, inputs
+        else:
+            y = t.data
+            values = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        params = t._params or {}
+        for k, x in enumerate(inputs):
+            if not (isinstance(x, Tensor) and x.requires_grad):
+                continue
+            gx = _fit(prim.vjp(k, g, y, values, params), x, prim.name)
+            if anomaly:
+                where = f" (scope {t.scope})" if t.scope else ""
+                check_finite(gx, f"{prim.name}: the backward pass produced NaN or inf in "
+                                 f"the gradient of input {k}{where}")
+            previous = pending.get(x)
+            pending[x] = gx if previous is None else previous + gx
+        if not retain_graph:
+            t._inputs = None
+
+
+def _store_grad(t: Tensor, g: Any) -> None:
+    data = g.data if isinstance(g, Tensor) else g
+    if t.grad is None:
+        t.grad = np.array(data, dtype=t.data.dtype, copy=True)
+    else:
+        t.grad += data
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """See :meth:`Tensor.backward`."""
+    seed = _seed(root, grad, create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        with enable_grad():
+            _sweep([root], [seed], retain, True, None)
+    else:
+        _sweep([root], [seed], retain, False, None)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, create_graph: bool = False,
+         retain_graph: bool | None = None, allow_unused: bool = False) -> tuple[Tensor, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Args:
+        outputs: a tensor or a sequence of tensors.
+        inputs: a tensor or a sequence of tensors (leaves or intermediate results).
+        grad_outputs: one upstream gradient (array or Tensor) per output; may be None
+            for one-element outputs.
+        create_graph: make the returned gradients differentiable, so ``grad`` of a
+            gradient works (Hessian-vector products, Newton steps).
+        retain_graph: keep the graph (default: ``create_graph``).
+        allow_unused: return None for an input the outputs do not depend on, instead
+            of raising.
+
+    Returns:
+        a tuple with one Tensor per input, each of that input's shape and dtype.
+
+    Example::
+
+        (dx,) = mg.grad((x ** 3).sum(), x, create_graph=True)   # 3 x**2
+        (d2x,) = mg.grad(dx.sum(), x)                            # 6 x
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for "
+                         f"{len(outputs)} outputs")
+    for x in inputs:
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError("grad: every input must be a Tensor with requires_grad=True")
+    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    wanted: dict[int, Any] = {id(x): None for x in inputs}
+    retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        with enable_grad():
+            _sweep(outputs, seeds, retain, True, wanted)
+    else:
+        _sweep(outputs, seeds, retain, False, wanted)
+    results = []
+    for k, x in enumerate(inputs):
+        g = wanted[id(x)]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad: input {k} (shape {x.shape}) is not used to "
+                                   f"compute the outputs; pass allow_unused=True")
+            results.append(None)
+        elif isinstance(g, Tensor):
+            results.append(g)
+        else:
+            results.append(make_tensor(np.array(g, dtype=x.dtype, copy=True), False,
+                                       None, None, None))
+    return tuple(results)

@@ -1,0 +1,391 @@
+"""Every primitive of minigrad, each with its forward and its VJPs side by side,
+followed by the public functions, several of which are one-line compositions.
+
+Reading guide for a VJP ``lambda g, y, a, b: ...``: ``g`` is dL/dy, ``y`` the output,
+``a, b`` the inputs; it returns dL/da (or dL/db). Broadcasting and dtype are undone by
+the backward sweep, not here.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .primitive import Primitive
+from .tensor import Tensor, make_tensor, to_float_array
+
+# ---- helpers shared by arrays and Tensors (so VJPs run on both) -------------------------
+
+
+def _mT(x: Any) -> Any:
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    if x.ndim == 2:
+        return x.T
+    return x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
+
+
+def _value(x: Any) -> np.ndarray:
+    """The raw array of a Tensor or array (for masks, which carry no gradient)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _exp(x: Any) -> Any:
+    return exp(x) if isinstance(x, Tensor) else np.exp(x)
+
+
+def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    return broadcast_to(x, shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+
+
+def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """A zero array of ``shape`` with ``g`` added at ``index`` (the adjoint of ``x[index]``)."""
+    if isinstance(g, Tensor):
+        return index_add(g, index=index, shape=shape)
+    return _index_add_forward(g, index, shape)
+
+
+def _normalize_axis(axis: int, ndim: int, op: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of bounds for {ndim}-dimensional input")
+    return axis % ndim
+
+
+def _unreduce(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
+    """Give a reduced gradient its reduced axes back as size 1, ready to broadcast."""
+    if keepdims or axis is None and g.ndim == len(shape):
+        return g
+    axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    axes = {a % len(shape) for a in axes}
+    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _explain_broadcast(name: str):
+    def explain(a: Any, b: Any, **_: Any) -> str:
+        return (f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast "
+                f"together")
+    return explain
+
+
+# ---- elementwise arithmetic ---------------------------------------------------------------
+
+_add = Primitive("add", np.add,
+                 lambda g, y, a, b: g,
+                 lambda g, y, a, b: g,
+                 explain=_explain_broadcast("add"))
+
+_sub = Primitive("sub", np.subtract,
+                 lambda g, y, a, b: g,
+                 lambda g, y, a, b: -g,
+                 explain=_explain_broadcast("sub"))
+
+_mul = Primitive("mul", np.multiply,
+                 lambda g, y, a, b: g * b,
+                 lambda g, y, a, b: g * a,
+                 explain=_explain_broadcast("mul"))
+
+_div = Primitive("div", np.divide,
+                 lambda g, y, a, b: g / b,
+                 lambda g, y, a, b: -g * y / b,
+                 explain=_explain_broadcast("div"))
+
+_neg = Primitive("neg", np.negative,
+                 lambda g, y, x: -g)
+
+_pow = Primitive("pow", lambda x, exponent: np.power(x, exponent),
+                 lambda g, y, x, exponent: g * exponent * x ** (exponent - 1))
+
+# ---- elementwise functions -----------------------------------------------------------------
+
+
+def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    # exp of a non-positive number never overflows, and both branches are exact.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+_exp_p = Primitive("exp", np.exp, lambda g, y, x: g * y)
+_log = Primitive("log", np.log, lambda g, y, x: g / x)
+_tanh = Primitive("tanh", np.tanh, lambda g, y, x: g * (1 - y * y))
+_sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, y, x: g * y * (1 - y))
+_relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, y, x: g * (_value(x) > 0))
+_log_softmax = Primitive(
+    "log_softmax", _log_softmax_forward,
+    lambda g, y, x, axis: g - _exp(y) * g.sum(axis=axis, keepdims=True))
+
+# ---- linear algebra ------------------------------------------------------------------------
+
+
+def _matmul_vjp_a(g: Any, y: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:
+        return g[..., None] * b if a.ndim > 1 else g * b
+    if a.ndim == 1:
+        return (b @ g[..., None])[..., 0]
+    return g @ _mT(b)
+
+
+def _matmul_vjp_b(g: Any, y: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 1:
+        return a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
+    if b.ndim == 1:
+        return (_mT(a) @ g[..., None])[..., 0]
+    return _mT(a) @ g
+
+
+def _explain_matmul(a: Any, b: Any) -> str:
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) == 0 or len(sb) == 0:
+        return f"matmul: shapes {sa} and {sb}: both operands need at least one dimension"
+    inner_a, inner_b = sa[-1], sb[-2] if len(sb) > 1 else sb[-1]
+    if inner_a != inner_b:
+        return f"matmul: shapes {sa} and {sb} do not align: {inner_a} != {inner_b}"
+    return f"matmul: batch dimensions of shapes {sa} and {sb} cannot be broadcast together"
+
+
+_matmul = Primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b,
+                    explain=_explain_matmul)
+
+# ---- reductions and shape ------------------------------------------------------------------
+
+_sum = Primitive(
+    "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda g, y, x, axis, keepdims: _broadcast_to(_unreduce(g, x.shape, axis, keepdims),
+                                                  x.shape))
+
+# Broadcasting's VJP is the identity: the backward sweep sums the gradient back down
+# to the input's shape, as it does for every op that broadcasts.
+_broadcast = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                       lambda g, y, x, shape: g)
+
+_reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
+                     lambda g, y, x, shape: g.reshape(x.shape))
+
+_transpose = Primitive(
+    "transpose", lambda x, axes: np.transpose(x, axes),
+    lambda g, y, x, axes: g.transpose(*(np.argsort(axes) if axes is not None else ())))
+
+# ---- indexing, joining -------------------------------------------------------------------
+
+
+def _is_basic_index(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in items)
+
+
+def _index_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic_index(index):
+        out[index] = g
+    else:  # integer arrays may repeat an index: each occurrence must add up
+        np.add.at(out, index, g)
+    return out
+
+
+_getitem = Primitive("getitem", lambda x, index: x[index],
+                     lambda g, y, x, index: _scatter(g, index, x.shape))
+
+_index_add = Primitive("index_add", _index_add_forward,
+                       lambda g, y, x, index, shape: g[index])
+
+
+def _concat_vjp(k: int, g: Any, y: Any, *xs: Any, axis: int) -> Any:
+    axis = axis % y.ndim
+    start = builtins.sum(x.shape[axis] for x in xs[:k])
+    return g[(slice(None),) * axis + (slice(start, start + xs[k].shape[axis]),)]
+
+
+def _explain_join(name: str):
+    def explain(*xs: Any, axis: int) -> str:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        return f"{name}: shapes {shapes} do not fit together along axis {axis}"
+    return explain
+
+
+_concat = Primitive("concat", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                    vjp_each=_concat_vjp, explain=_explain_join("concat"))
+
+_stack = Primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
+                   vjp_each=lambda k, g, y, *xs, axis: g[(slice(None),) * (axis % y.ndim) + (k,)],
+                   explain=_explain_join("stack"))
+
+#: Every primitive, for tests and documentation to iterate over.
+PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
+    _add, _sub, _mul, _div, _neg, _pow, _exp_p, _log, _tanh, _sigmoid, _relu, _log_softmax,
+    _matmul, _sum, _broadcast, _reshape, _transpose, _getitem, _index_add, _concat, _stack)}
+
+# ---- the public functions ----------------------------------------------------------------
+
+TensorLike = Any  # a Tensor, an ndarray, a Python number or a (nested) list of numbers
+
+
+def _as_tensor(x: TensorLike, who: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return make_tensor(to_float_array(x, None, who), False, None, None, None)
+
+
+def add(a: TensorLike, b: TensorLike) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return _add(a, b)
+
+
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return _sub(a, b)
+
+
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
+    """Elementwise (Hadamard) product ``a * b`` with broadcasting."""
+    return _mul(a, b)
+
+
+hadamard = mul
+
+
+def div(a: TensorLike, b: TensorLike) -> Tensor:
+    """``a / b`` with broadcasting."""
+    return _div(a, b)
+
+
+def neg(x: TensorLike) -> Tensor:
+    """``-x``."""
+    return _neg(x)
+
+
+def power(x: TensorLike, exponent: float) -> Tensor:
+    """``x ** exponent`` for a Python number ``exponent``."""
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
+        raise TypeError(f"pow: the exponent must be a Python number, got "
+                        f"{type(exponent).__name__}")
+    return _pow(x, exponent=exponent)
+
+
+def exp(x: TensorLike) -> Tensor:
+    """Elementwise ``e**x``."""
+    return _exp_p(x)
+
+
+def log(x: TensorLike) -> Tensor:
+    """Elementwise natural logarithm."""
+    return _log(x)
+
+
+def tanh(x: TensorLike) -> Tensor:
+    """Elementwise hyperbolic tangent; the VJP uses the output: ``g * (1 - y**2)``."""
+    return _tanh(x)
+
+
+def sigmoid(x: TensorLike) -> Tensor:
+    """Elementwise ``1 / (1 + exp(-x))``, computed without overflow for any input."""
+    return _sigmoid(x)
+
+
+def relu(x: TensorLike) -> Tensor:
+    """Elementwise ``max(x, 0)``; its gradient at 0 is taken as 0."""
+    return _relu(x)
+
+
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x, axis)``, stable for inputs of any size."""
+    return _log_softmax(x, axis=axis)
+
+
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
+    """Matrix product with NumPy's rules: ``(n, k) @ (k, m) -> (n, m)``, 1-D operands
+    as vectors, leading axes as broadcast batches: ``(B, n, k) @ (k, m) -> (B, n, m)``."""
+    return _matmul(a, b)
+
+
+def sum(x: TensorLike, axis: int | tuple[int, ...] | None = None,  # noqa: A001
+        keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` (all by default)."""
+    return _sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x: TensorLike, axis: int | tuple[int, ...] | None = None,
+         keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (all by default): the sum divided by the count."""
+    x = _as_tensor(x, "mean")
+    total = _sum(x, axis=axis, keepdims=keepdims)
+    return total * (total.data.size / x.data.size) if x.data.size else total
+
+
+def broadcast_to(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
+    """``x`` repeated along new or size-1 axes to ``shape``, as ``numpy.broadcast_to``."""
+    return _broadcast(x, shape=tuple(shape))
+
+
+def reshape(x: TensorLike, shape: Any) -> Tensor:
+    """Same data, new shape (one axis may be -1)."""
+    return _reshape(x, shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
+
+
+def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute axes: ``axes=None`` reverses them, else a full permutation."""
+    return _transpose(x, axes=None if axes is None else tuple(axes))
+
+
+def _check_index(index: Any) -> Any:
+    items = index if isinstance(index, tuple) else (index,)
+    if builtins.any(isinstance(i, Tensor) for i in items):
+        raise TypeError("getitem: index with integers, slices or integer arrays, not Tensors")
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(x: TensorLike, index: Any) -> Tensor:
+    """``x[index]``: basic slicing, integer arrays (repeats accumulate) and boolean masks."""
+    return _getitem(x, index=_check_index(index))
+
+
+def index_add(g: TensorLike, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """A zero tensor of ``shape`` with ``g`` added at ``index`` (the adjoint of getitem)."""
+    return _index_add(g, index=_check_index(index), shape=tuple(shape))
+
+
+def concat(tensors: Sequence[TensorLike], axis: int = -1) -> Tensor:
+    """Join tensors along an existing axis: ``concat([x (B, p), h (B, q)]) -> (B, p+q)``."""
+    tensors = _join_inputs(tensors, "concat")
+    return _concat(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new axis: T of (B, q) -> (T, B, q)."""
+    tensors = _join_inputs(tensors, "stack")
+    return _stack(*tensors, axis=axis)
+
+
+def _join_inputs(tensors: Any, op: str) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{op}: needs at least one tensor")
+    return list(tensors)
+
+
+def split(x: TensorLike, sections: int | Sequence[int], axis: int = -1) -> list[Tensor]:
+    """Split into pieces along ``axis``, as ``numpy.split``: ``sections`` is a number of
+    equal pieces or a list of split points. ``split(z (B, 4q), 4) -> 4 x (B, q)``."""
+    x = _as_tensor(x, "split")
+    ax = _normalize_axis(axis, x.ndim, "split")
+    length = x.shape[ax]
+    if isinstance(sections, (int, np.integer)):
+        if sections <= 0 or length % sections:
+            raise ValueError(f"split: axis {axis} of size {length} cannot be split into "
+                             f"{sections} equal sections")
+        step = length // sections
+        bounds = list(range(0, length + 1, step))
+    else:
+        bounds = [0, *(min(int(s), length) for s in sections), length]
+    lead = (slice(None),) * ax
+    return [getitem(x, lead + (slice(lo, max(lo, hi)),)) for lo, hi in zip(bounds, bounds[1:])]

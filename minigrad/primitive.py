@@ -1,0 +1,127 @@
+"""A primitive: one forward function and one vector-Jacobian product per input.
+
+Calling a primitive is the single door every forward computation passes through: it
+unwraps tensors, brings constants to the tensors' dtype, runs the forward on arrays,
+turns NumPy's shape errors into errors that name the op, and records the graph.
+
+A VJP has the signature ``vjp(g, y, *inputs, **params) -> gradient for its input``,
+where ``g`` is the gradient of the output ``y``. It is written with operators and
+methods that arrays and Tensors share (``* + - / @ .T .sum .reshape [index]``), so the
+same line runs on arrays in a plain backward and on Tensors when ``create_graph=True``,
+which is what makes higher derivatives work. VJPs may return a gradient of the
+broadcast shape or of another float dtype: the backward sweep fits it to the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .context import STATE
+from .tensor import Tensor, make_tensor, to_float_array
+
+VJP = Callable[..., Any]
+
+
+class Primitive:
+    """A differentiable operation.
+
+    Args:
+        name: what ``Tensor.op`` reports and pictures show.
+        forward: ``forward(*arrays, **params) -> ndarray``.
+        vjps: one VJP per positional input, in order.
+        vjp_each: for ops with any number of inputs (concat, stack), one function
+            ``vjp_each(k, g, y, *inputs, **params)`` giving the gradient of input ``k``.
+        explain: optional ``explain(*arrays, **params) -> str`` describing a shape error.
+
+    Example, a complete new primitive::
+
+        square = Primitive("square", np.square, lambda g, y, x: 2 * g * x)
+        square(mg.tensor([3.0], requires_grad=True))   # Tensor([9.], op=square)
+    """
+
+    __slots__ = ("name", "forward", "vjps", "vjp_each", "explain")
+
+    def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: VJP,
+                 vjp_each: VJP | None = None,
+                 explain: Callable[..., str] | None = None) -> None:
+        if bool(vjps) == (vjp_each is not None):
+            raise TypeError(f"Primitive {name!r}: give either one VJP per input or vjp_each")
+        self.name = name
+        self.forward = forward
+        self.vjps: Sequence[VJP] | None = vjps or None
+        self.vjp_each = vjp_each
+        self.explain = explain
+
+    def __repr__(self) -> str:
+        return f"<minigrad primitive {self.name}>"
+
+    def vjp(self, k: int, g: Any, y: Any, inputs: Sequence[Any], params: dict) -> Any:
+        """Gradient of input ``k`` given the output's gradient ``g``."""
+        if self.vjps is not None:
+            return self.vjps[k](g, y, *inputs, **params)
+        return self.vjp_each(k, g, y, *inputs, **params)
+
+    def __call__(self, *args: Any, **params: Any) -> Tensor:
+        dtype = None
+        requires_grad = False
+        all_tensors = True
+        for a in args:
+            if isinstance(a, Tensor):
+                if dtype is None:
+                    dtype = a.data.dtype
+                if a.requires_grad:
+                    requires_grad = True
+            else:
+                all_tensors = False
+        if all_tensors:
+            inputs = args
+            arrays = [a.data for a in args]
+        else:
+            inputs = tuple(self._constant(a, dtype) for a in args)
+            arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
+        try:
+            out = self.forward(*arrays, **params)
+        except ValueError as error:
+            raise ValueError(self._describe(arrays, params, error)) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if STATE.anomaly:
+            check_finite(out, f"{self.name}: the forward pass produced NaN or inf")
+        if requires_grad and STATE.grad_enabled:
+            return make_tensor(out, True, self, inputs, params or None)
+        return make_tensor(out, False, None, None, None)
+
+    def _constant(self, value: Any, dtype: np.dtype | None) -> Any:
+        """Bring a non-tensor argument into the op: Python numbers stay weakly typed
+        (so they never upcast float32); arrays take the tensors' dtype."""
+        if isinstance(value, Tensor):
+            return value
+        if dtype is None:  # no tensor among the arguments: this one becomes one
+            return make_tensor(to_float_array(value, None, self.name), False, None, None, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{self.name}: expected a number or numeric array, got "
+                            f"{type(value).__name__} of dtype {array.dtype}")
+        return array.astype(dtype, copy=False)
+
+    def _describe(self, arrays: Sequence[Any], params: dict, error: Exception) -> str:
+        if self.explain is not None:
+            try:
+                return self.explain(*arrays, **params)
+            except Exception:  # noqa: BLE001 - fall back to the generic message
+                pass
+        shapes = " and ".join(str(np.shape(a)) for a in arrays)
+        extra = "".join(f", {k}={v!r}" for k, v in params.items())
+        return f"{self.name}: invalid input shapes {shapes}{extra}: {error}"
+
+
+def check_finite(array: Any, message: str) -> None:
+    """Raise FloatingPointError with ``message`` if ``array`` holds NaN or inf."""
+    data = array.data if isinstance(array, Tensor) else array
+    if not np.all(np.isfinite(data)):
+        raise FloatingPointError(message)

@@ -1,0 +1,167 @@
+"""Property: for every primitive, on random shapes (broadcasting included) and both
+float dtypes, the gradient has the input's shape and dtype and equals central
+differences."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+from minigrad.testing import arrays, broadcastable_shapes, check_gradients, float_dtypes, shapes
+
+
+def leaf(array):
+    return mg.tensor(array, requires_grad=True)
+
+
+def binary(op, low_b=-2.0, high_b=2.0):
+    def case(data, dtype):
+        shape_a, shape_b = data.draw(broadcastable_shapes())
+        a = data.draw(arrays(shape_a, dtype))
+        b = data.draw(arrays(shape_b, dtype, low_b, high_b))
+        return op, [leaf(a), leaf(b)]
+    return case
+
+
+def unary(op, low=-2.0, high=2.0, avoid=None, min_dims=0):
+    def case(data, dtype):
+        x = data.draw(arrays(shapes(min_dims=min_dims), dtype, low, high, avoid=avoid))
+        return op, [leaf(x)]
+    return case
+
+
+def pow_case(data, dtype):
+    exponent = data.draw(st.sampled_from([2, 3, 0.5, -1.0, 1.5]))
+    x = data.draw(arrays(shapes(), dtype, 0.5, 2.0))
+    return (lambda x: x ** exponent), [leaf(x)]
+
+
+def log_softmax_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1), dtype, -5, 5))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    return (lambda x: mg.log_softmax(x, axis=axis)), [leaf(x)]
+
+
+MATMUL_FORMS = [((), "k", "k"), ((), "k", "km"), ((), "nk", "k"), ((), "nk", "km"),
+                ((3,), "nk", "km"), ((2,), "k", "km"), ((2,), "nk", "k"), ((2, 1), "nk", "km")]
+
+
+def matmul_case(data, dtype):
+    batch, form_a, form_b = data.draw(st.sampled_from(MATMUL_FORMS))
+    sides = {c: data.draw(st.integers(1, 4)) for c in "nkm"}
+    shape_a = tuple(sides[c] for c in form_a)
+    shape_b = tuple(sides[c] for c in form_b)
+    if batch and len(shape_a) > 1:  # a batched left operand, broadcast against b
+        shape_a = batch + shape_a
+    if batch and len(shape_b) > 1 and len(batch) > 1:
+        shape_b = (3,) + shape_b
+    a = data.draw(arrays(shape_a, dtype))
+    b = data.draw(arrays(shape_b, dtype))
+    return mg.matmul, [leaf(a), leaf(b)]
+
+
+def axis_and_keepdims(data, ndim):
+    axis = data.draw(st.one_of(
+        st.none(), st.integers(-ndim, ndim - 1) if ndim else st.none(),
+        st.lists(st.integers(0, max(ndim - 1, 0)), unique=True, max_size=ndim).map(tuple)))
+    return axis, data.draw(st.booleans())
+
+
+def reduction(fn):
+    def case(data, dtype):
+        x = data.draw(arrays(shapes(), dtype))
+        axis, keepdims = axis_and_keepdims(data, x.ndim)
+        return (lambda x: fn(x, axis=axis, keepdims=keepdims)), [leaf(x)]
+    return case
+
+
+def broadcast_to_case(data, dtype):
+    target = data.draw(shapes(min_dims=1))
+    keep = data.draw(st.integers(0, len(target)))
+    shape = tuple(n if data.draw(st.booleans()) else 1 for n in target[len(target) - keep:])
+    x = data.draw(arrays(shape, dtype))
+    return (lambda x: mg.broadcast_to(x, target)), [leaf(x)]
+
+
+def reshape_case(data, dtype):
+    x = data.draw(arrays(shapes(), dtype))
+    new_shape = data.draw(st.sampled_from([(-1,), x.shape[::-1], (1, *x.shape), (x.size, 1)]))
+    return (lambda x: x.reshape(new_shape)), [leaf(x)]
+
+
+def transpose_case(data, dtype):
+    x = data.draw(arrays(shapes(), dtype))
+    axes = data.draw(st.one_of(st.none(), st.permutations(range(x.ndim)).map(tuple)))
+    return (lambda x: mg.transpose(x, axes)), [leaf(x)]
+
+
+def index_strategy(shape):
+    return st.one_of(hnp.basic_indices(shape, allow_newaxis=True),
+                     hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(max_dims=2)),
+                     hnp.arrays(bool, shape))
+
+
+def getitem_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1), dtype))
+    index = data.draw(index_strategy(x.shape))
+    return (lambda x: x[index]), [leaf(x)]
+
+
+def index_add_case(data, dtype):
+    shape = data.draw(shapes(min_dims=1))
+    index = data.draw(index_strategy(shape))
+    g = data.draw(arrays(np.zeros(shape)[index].shape, dtype))
+    return (lambda g: mg.index_add(g, index, shape)), [leaf(g)]
+
+
+def joined(fn, same_shape):
+    def case(data, dtype):
+        base = data.draw(shapes(min_dims=1))
+        axis = data.draw(st.integers(-len(base), len(base) - 1))
+        count = data.draw(st.integers(1, 3))
+        parts = []
+        for _ in range(count):
+            shape = list(base)
+            if not same_shape:
+                shape[axis] = data.draw(st.integers(1, 3))
+            parts.append(leaf(data.draw(arrays(tuple(shape), dtype))))
+        return (lambda *xs: fn(list(xs), axis=axis)), parts
+    return case
+
+
+def split_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1), dtype))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    sections = data.draw(st.one_of(
+        st.sampled_from([d for d in range(1, n + 1) if n % d == 0]),
+        st.lists(st.integers(0, n), max_size=3).map(sorted)))
+    return (lambda x: tuple(mg.split(x, sections, axis=axis))), [leaf(x)]
+
+
+CASES = {
+    "add": binary(mg.add), "sub": binary(mg.sub), "mul": binary(mg.mul),
+    "div": binary(mg.div, 0.5, 2.0), "neg": unary(mg.neg), "pow": pow_case,
+    "exp": unary(mg.exp), "log": unary(mg.log, 0.3, 3.0), "tanh": unary(mg.tanh),
+    "sigmoid": unary(mg.sigmoid, -4, 4), "relu": unary(mg.relu, avoid=0.0),
+    "log_softmax": log_softmax_case, "matmul": matmul_case, "sum": reduction(mg.sum),
+    "broadcast_to": broadcast_to_case, "reshape": reshape_case, "transpose": transpose_case,
+    "getitem": getitem_case, "index_add": index_add_case,
+    "concat": joined(mg.concat, same_shape=False), "stack": joined(mg.stack, same_shape=True),
+    # derived operations, one-line compositions of the primitives above
+    "mean": reduction(mg.mean), "split": split_case,
+    "hadamard": binary(mg.hadamard),
+}
+
+
+def test_every_primitive_has_a_gradient_property():
+    assert set(mg.PRIMITIVES) <= set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data(), dtype=float_dtypes())
+def test_gradient_matches_finite_differences(name, data, dtype):
+    fn, inputs = CASES[name](data, dtype)
+    check_gradients(fn, *inputs)
