@@ -1,10 +1,8 @@
-"""``python -m lstm``: placeholder until the recurrent demo lands; runs the autodiff basics."""
+"""``python -m lstm``: see :mod:`lstm.cli`."""
 
-import runpy
 import sys
-from pathlib import Path
+
+from .cli import main
 
 if __name__ == "__main__":
-    example = Path(__file__).resolve().parent.parent / "examples" / "autodiff_basics.py"
-    sys.argv = [str(example)]
-    runpy.run_path(str(example), run_name="__main__")
+    sys.exit(main())

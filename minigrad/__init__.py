@@ -11,43 +11,46 @@
 # Tensor first: its module imports the ops and the sweep that build on it.
 from .tensor import Tensor, tensor  # isort: split
 
+from . import nn, optim
 from .autograd import grad, sum_to, topological_order
 from .context import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from .gradcheck import gradcheck
 from .ops import (
-                      PRIMITIVES,
-                      add,
-                      broadcast_to,
-                      concat,
-                      div,
-                      exp,
-                      getitem,
-                      hadamard,
-                      index_add,
-                      log,
-                      log_softmax,
-                      matmul,
-                      mean,
-                      mul,
-                      neg,
-                      power,
-                      relu,
-                      reshape,
-                      sigmoid,
-                      split,
-                      stack,
-                      sub,
-                      sum,  # noqa: A004 - mg.sum, as np.sum
-                      tanh,
-                      transpose,
+    PRIMITIVES,
+    add,
+    broadcast_to,
+    concat,
+    div,
+    exp,
+    getitem,
+    hadamard,
+    index_add,
+    log,
+    log_softmax,
+    matmul,
+    mean,
+    mul,
+    neg,
+    power,
+    relu,
+    reshape,
+    sigmoid,
+    split,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
 )
 from .primitive import Primitive
+from .serialization import load, save
 
 __all__ = [
     "PRIMITIVES", "Primitive", "Tensor", "add", "broadcast_to", "concat", "current_scope",
     "detect_anomaly", "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "hadamard",
-    "index_add", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
-    "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "split", "stack", "sub", "sum",
-    "sum_to", "tanh", "tensor", "topological_order", "transpose",
+    "index_add", "is_grad_enabled", "load", "log", "log_softmax", "matmul", "mean", "mul",
+    "neg", "nn", "no_grad", "optim", "power", "relu", "reshape", "save", "scope", "sigmoid",
+    "split", "stack", "sub", "sum", "sum_to", "tanh", "tensor", "topological_order",
+    "transpose",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,157 @@
+"""Recurrent cells written only with public minigrad operations.
+
+The seed's convention: inputs ``x: (B, p)``, hidden state ``h: (B, q)``, the cell
+concatenates them, ``X = concat([x, h]) : (B, p+q)``, and computes ``Z = X @ W + b``
+with ``W: (p+q, m)`` and ``b: (1, m)``; ``m`` is ``q`` for the RNN and ``4q`` (or ``3q``)
+for the LSTM. Every intermediate gets a name so the pictures can label it.
+
+Initialisation (both cells): every entry of ``W`` and ``b`` uniform in ``±1/sqrt(q)``,
+as PyTorch initialises ``nn.RNNCell`` and ``nn.LSTMCell``; the LSTM's forget-gate
+block of ``b`` is then set to ``forget_bias`` (default 1.0) so that the cell starts by
+remembering; pass ``forget_bias=None`` to keep PyTorch's init exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.nn import Module, Parameter
+from minigrad.nn.linear import uniform_init
+
+State = tuple[mg.Tensor, mg.Tensor]
+
+
+def _check_sizes(cell: str, x: Any, h: Any, input_size: int, hidden_size: int,
+                 what: str = "h") -> None:
+    x_shape, h_shape = np.shape(x.data if isinstance(x, mg.Tensor) else x), h.shape
+    if len(x_shape) != 2 or x_shape[1] != input_size:
+        raise ValueError(f"{cell}: x must have shape (B, {input_size}) (input_size="
+                         f"{input_size}), got {x_shape}")
+    if h_shape != (x_shape[0], hidden_size):
+        raise ValueError(f"{cell}: {what} must have shape ({x_shape[0]}, {hidden_size}) "
+                         f"(batch {x_shape[0]}, hidden_size={hidden_size}), got {h_shape}")
+
+
+class _Cell(Module):
+    """What both cells share: sizes, ``W: (p+q, m)``, ``b: (1, m)``, zero states."""
+
+    kind = "cell"
+
+    def __init__(self, input_size: int, hidden_size: int, gates: int, bias: bool,
+                 dtype: Any, rng: np.random.Generator | None) -> None:
+        if input_size < 1 or hidden_size < 1:
+            raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be "
+                             f"positive, got {input_size} and {hidden_size}")
+        self.input_size, self.hidden_size = input_size, hidden_size
+        bound = 1.0 / np.sqrt(hidden_size)
+        m = gates * hidden_size
+        self.W = Parameter(uniform_init((input_size + hidden_size, m), bound, dtype, rng),
+                           name="W")
+        self.b = Parameter(uniform_init((1, m), bound, dtype, rng), name="b") if bias else None
+        self.scope_name = self.kind
+
+    def zeros(self, batch: int) -> mg.Tensor:
+        """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
+        return mg.tensor(np.zeros((batch, self.hidden_size), self.W.dtype), name="0")
+
+    def _preactivation(self, x: Any, h: mg.Tensor) -> mg.Tensor:
+        """``Z = concat([x, h]) @ W + b``: ``(B, p) , (B, q) -> (B, m)``."""
+        X = mg.concat([x, h], axis=-1).named("X")
+        Z = X @ self.W
+        return (Z + self.b if self.b is not None else Z).named("Z")
+
+
+class RNNCell(_Cell):
+    """``h_new = tanh(concat([x, h]) @ W + b)``; ``W: (p+q, q)``, ``b: (1, q)``.
+
+    Args:
+        input_size: p.   hidden_size: q.
+        nonlinearity: "tanh" or "relu".
+        bias, dtype, rng: as for :class:`minigrad.nn.Linear`.
+
+    Example::
+
+        cell = RNNCell(2, 8)
+        h = cell(x, None)        # x: (B, 2) -> h: (B, 8), from a zero state
+    """
+
+    kind = "rnn"
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh",
+                 bias: bool = True, dtype: Any = None,
+                 rng: np.random.Generator | None = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        super().__init__(input_size, hidden_size, 1, bias, dtype, rng)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
+        """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
+        h = self.zeros(np.shape(x)[0]) if h is None else h
+        _check_sizes("RNNCell", x, h, self.input_size, self.hidden_size)
+        with mg.scope(self.scope_name):
+            Z = self._preactivation(x, h)
+            act = mg.tanh(Z) if self.nonlinearity == "tanh" else mg.relu(Z)
+            return act.named("h")
+
+
+class LSTMCell(_Cell):
+    """The LSTM cell, with (Gers et al., 2000) or without (Hochreiter & Schmidhuber,
+    1997) a forget gate.
+
+    ``Z = concat([x, h]) @ W + b`` is split into gate blocks ``[i, f, g, o]`` (PyTorch's
+    order) or ``[i, g, o]`` without forget gate; then ``i, f, o = sigmoid(.)``,
+    ``g = tanh(.)``, ``c_new = f * c + i * g`` (``c + i * g`` without forget gate) and
+    ``h_new = o * tanh(c_new)``.
+
+    Args:
+        input_size: p.   hidden_size: q.
+        forget_gate: True for ``W: (p+q, 4q)``, False for ``W: (p+q, 3q)``.
+        forget_bias: initial value of the forget gate's bias block (None: keep the
+            uniform init). 1.0 by default: a cell that starts out remembering learns
+            long lags much more easily.
+        bias, dtype, rng: as for :class:`minigrad.nn.Linear`.
+
+    Example::
+
+        cell = LSTMCell(2, 8)
+        h, c = cell(x, None)     # x: (B, 2) -> h, c: (B, 8)
+    """
+
+    kind = "lstm"
+
+    def __init__(self, input_size: int, hidden_size: int, forget_gate: bool = True,
+                 bias: bool = True, dtype: Any = None, rng: np.random.Generator | None = None,
+                 forget_bias: float | None = 1.0) -> None:
+        super().__init__(input_size, hidden_size, 4 if forget_gate else 3, bias, dtype, rng)
+        self.forget_gate = forget_gate
+        if forget_gate and bias and forget_bias is not None:
+            self.b.data[:, hidden_size:2 * hidden_size] = forget_bias
+
+    def zero_state(self, batch: int) -> State:
+        """``(h, c)`` of zeros, each ``(batch, hidden_size)``."""
+        return self.zeros(batch), self.zeros(batch)
+
+    def forward(self, x: Any, state: State | None = None) -> State:
+        """``x: (B, p)``, ``state = (h, c)`` each ``(B, q)`` or None for zeros
+        ``-> (h_new, c_new)``, each ``(B, q)``."""
+        h, c = self.zero_state(np.shape(x)[0]) if state is None else state
+        _check_sizes("LSTMCell", x, h, self.input_size, self.hidden_size)
+        _check_sizes("LSTMCell", x, c, self.input_size, self.hidden_size, what="c")
+        with mg.scope(self.scope_name):
+            Z = self._preactivation(x, h)
+            if self.forget_gate:
+                zi, zf, zg, zo = mg.split(Z, 4, axis=-1)
+                f = mg.sigmoid(zf).named("f")
+            else:
+                zi, zg, zo = mg.split(Z, 3, axis=-1)
+            i = mg.sigmoid(zi).named("i")
+            g = mg.tanh(zg).named("g")
+            o = mg.sigmoid(zo).named("o")
+            c_new = (f * c + i * g if self.forget_gate else c + i * g).named("c")
+            h_new = (o * mg.tanh(c_new)).named("h")
+        return h_new, c_new

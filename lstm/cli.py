@@ -1,0 +1,116 @@
+"""``python -m lstm <command>``: demo (the main job), train, gradflow, graph."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .models import CELLS
+from .tasks import TASKS
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments give one line on stderr and exit status 2, not a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lstm", description="Recurrent networks from minigrad "
+                     "primitives: why an LSTM remembers what a plain RNN forgets.")
+    commands = parser.add_subparsers(dest="command", metavar="command", parser_class=_Parser)
+    commands.required = True
+
+    demo = commands.add_parser("demo", help="the main job: gradient flow, the adding problem "
+                               "at several lags, pictures and results.json")
+    demo.add_argument("--quick", action="store_true", help="small settings, under a minute")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--jobs", type=_positive, default=2, help="parallel training processes")
+    demo.add_argument("--steps", type=_positive, help="training steps per run (default 3000)")
+    demo.add_argument("--lags", type=_positive, nargs="+", help="lags T (default 10 20 50 100)")
+    demo.add_argument("--seeds", type=_positive, help="training seeds per cell and lag (default 3)")
+
+    tr = commands.add_parser("train", help="train one model on one task")
+    tr.add_argument("--task", choices=sorted(TASKS), default="adding")
+    tr.add_argument("--cell", choices=CELLS, default="lstm")
+    tr.add_argument("--T", type=_positive, default=50, help="sequence length (the lag)")
+    tr.add_argument("--hidden", type=_positive, default=32, help="hidden size")
+    tr.add_argument("--steps", type=_positive, default=3000)
+    tr.add_argument("--batch", type=_positive, default=32)
+    tr.add_argument("--lr", type=float, default=1e-2)
+    tr.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip")
+    tr.add_argument("--forget-bias", type=float, default=1.0)
+    tr.add_argument("--test-size", type=_positive, default=1000)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--json", type=Path, help="write the result and history here")
+
+    gf = commands.add_parser("gradflow", help="plot ||dL/dh_t|| against t at initialisation")
+    gf.add_argument("--steps", type=_positive, default=100, help="sequence length T")
+    gf.add_argument("--hidden", type=_positive, default=32)
+    gf.add_argument("--seeds", type=_positive, default=5)
+    gf.add_argument("-o", "--output", type=Path, default=Path("gradient_flow.png"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, OSError) as error:
+        print(f"python -m lstm {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import DemoSettings, run
+
+    settings = DemoSettings.quick() if args.quick else DemoSettings()
+    settings.jobs = args.jobs
+    if args.steps:
+        settings.steps = args.steps
+    if args.lags:
+        settings.lags = tuple(args.lags)
+    if args.seeds:
+        settings.seeds = args.seeds
+    run(settings, args.out)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .training import TrainConfig, train
+
+    config = TrainConfig(task=args.task, cell=args.cell, T=args.T, hidden_size=args.hidden,
+                         batch_size=args.batch, steps=args.steps, lr=args.lr, clip=args.clip,
+                         forget_bias=args.forget_bias, test_size=args.test_size,
+                         seed=args.seed)
+    result = train(config)
+    metric = "MSE" if TASKS[args.task].kind == "regression" else "accuracy"
+    verdict = f"solved at step {result.solved_at}" if result.solved else "not solved"
+    print(f"{args.cell} on {args.task} at T={args.T}: {verdict}; best test {metric} "
+          f"{result.best_score:.4f}, final {result.final_score:.4f} "
+          f"({result.steps_run} steps, {result.seconds:.1f}s)")
+    if args.json:
+        args.json.write_text(json.dumps(result.to_dict(), indent=1))
+    return 0
+
+
+def _gradflow(args: argparse.Namespace) -> int:
+    from . import gradflow
+
+    flows = gradflow.measure(T=args.steps, hidden_size=args.hidden, seeds=args.seeds)
+    print(gradflow.table(flows))
+    print(f"wrote {gradflow.plot(flows, args.output)}")
+    return 0
+
+
+COMMANDS = {"demo": _demo, "train": _train, "gradflow": _gradflow}

@@ -1,0 +1,103 @@
+"""Module and Parameter: the containers models are built from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor with ``requires_grad=True``, found by :meth:`Module.parameters`."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, dtype: Any = None, name: str | None = None) -> None:
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
+
+
+class Module:
+    """Base class of models: parameters are found through attributes, in the order
+    they were assigned, including inside lists, tuples and dicts of modules and
+    parameters. Subclasses define ``forward``; calling the module calls it.
+
+    Example::
+
+        class Readout(mg.nn.Module):
+            def __init__(self):
+                self.layers = [mg.nn.Linear(4, 8), mg.nn.Linear(8, 1)]
+
+            def forward(self, x):              # x: (B, 4) -> (B, 1)
+                return self.layers[1](mg.tanh(self.layers[0](x)))
+
+        [name for name, _ in Readout().named_parameters()]
+        # ['layers.0.W', 'layers.0.b', 'layers.1.W', 'layers.1.b']
+    """
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, parameter)`` pairs, each parameter once, in a stable order."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Any]] = [(prefix.rstrip("."), self)]
+        while stack:  # iterative, children in attribute order
+            name, value = stack.pop()
+            if isinstance(value, Parameter):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    yield name, value
+                continue
+            if isinstance(value, Module):
+                items = vars(value).items()
+            elif isinstance(value, (list, tuple)):
+                items = ((str(i), v) for i, v in enumerate(value))
+            elif isinstance(value, dict):
+                items = ((str(k), v) for k, v in value.items())
+            else:
+                continue
+            children = [(f"{name}.{key}" if name else key, child) for key, child in items
+                        if isinstance(child, (Parameter, Module, list, tuple, dict))]
+            stack.extend(reversed(children))
+
+    def parameters(self) -> list[Parameter]:
+        """Every parameter, once, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget accumulated gradients (sets every ``.grad`` to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters' arrays by dotted name."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy arrays into the parameters. Every key must match a parameter of the same
+        shape and dtype; otherwise ValueError lists every problem and nothing changes."""
+        params = dict(self.named_parameters())
+        problems = [f"missing key {k!r}" for k in params if k not in state]
+        problems += [f"unexpected key {k!r}" for k in state if k not in params]
+        for k, p in params.items():
+            if k in state:
+                value = np.asarray(state[k])
+                if value.shape != p.shape:
+                    problems.append(f"{k!r} has shape {value.shape}, the parameter {p.shape}")
+                elif value.dtype != p.dtype:
+                    problems.append(f"{k!r} has dtype {value.dtype}, the parameter {p.dtype}")
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: "
+                             + "; ".join(problems))
+        for k, p in params.items():
+            p.data[...] = state[k]
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{n}: {p.shape}" for n, p in self.named_parameters())
+        return f"{type(self).__name__}({sizes})"

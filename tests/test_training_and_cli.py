@@ -1,0 +1,88 @@
+"""Training reaches the solved threshold on a short lag; the command line behaves."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lstm.cli import main
+from lstm.training import TrainConfig, train
+
+
+def test_a_small_lstm_solves_the_adding_problem_at_a_short_lag():
+    result = train(TrainConfig(cell="lstm", T=5, hidden_size=16, steps=1500, eval_every=50,
+                               test_size=200, seed=0), progress=None)
+    assert result.solved and result.final_score < 0.01, result.history[-3:]
+    assert result.config.dtype == "float32"
+
+
+def test_the_rnn_loss_decreases():
+    result = train(TrainConfig(cell="rnn", T=5, hidden_size=16, steps=300, eval_every=50,
+                               test_size=200, seed=1), progress=None)
+    first, last = result.history[0], result.history[-1]
+    assert last[1] < 0.5 * first[1], result.history
+    assert result.best_score < 0.1
+
+
+def test_recall_task_trains_with_cross_entropy():
+    result = train(TrainConfig(task="recall", cell="lstm", T=3, hidden_size=16, steps=200,
+                               lr=1e-2, eval_every=50, test_size=200), progress=None)
+    assert result.best_score > 0.5  # accuracy, chance is 0.25
+
+
+def test_progress_is_reported_at_each_evaluation():
+    calls = []
+    train(TrainConfig(cell="rnn", T=3, steps=20, eval_every=10, test_size=10),
+          progress=lambda *args: calls.append(args))
+    assert [c[1] for c in calls] == [10, 20]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["train", "--help"],
+                                  ["gradflow", "--help"]])
+def test_every_command_has_help(argv):
+    completed = subprocess.run([sys.executable, "-m", "lstm", *argv], capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 0 and "usage:" in completed.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "the following arguments are required: command"),
+    (["fly"], "invalid choice: 'fly'"),
+    (["train", "--cell", "gru"], "argument --cell: invalid choice: 'gru'"),
+    (["train", "--T", "0"], "argument --T: must be a positive integer, got 0"),
+    (["train", "--steps", "many"], "argument --steps: invalid _positive value: 'many'"),
+])
+def test_bad_arguments_give_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_a_bad_value_found_later_is_one_line_too(capsys):
+    assert main(["train", "--T", "1", "--steps", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err == "python -m lstm train: error: adding_problem: T must be at least 2, got 1\n"
+
+
+def test_train_command_writes_json(tmp_path, capsys):
+    out = tmp_path / "run.json"
+    assert main(["train", "--cell", "rnn", "--T", "3", "--steps", "20", "--test-size", "20",
+                 "--json", str(out)]) == 0
+    assert "rnn on adding at T=3" in capsys.readouterr().out
+    assert json.loads(out.read_text())["steps_run"] == 20
+
+
+def test_gradflow_command_writes_the_plot(tmp_path, capsys):
+    out = tmp_path / "flow.png"
+    assert main(["gradflow", "--steps", "12", "--seeds", "1", "-o", str(out)]) == 0
+    assert out.stat().st_size > 10_000 and "lstm-no-forget" in capsys.readouterr().out
+
+
+def test_quick_demo_writes_results(tmp_path, capsys):
+    assert main(["demo", "--quick", "--jobs", "1", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "results.json").read_text())
+    assert len(report["runs"]) == 6 and report["claims"]
+    assert "the LSTM solves T=10" in capsys.readouterr().out
