@@ -54,6 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--json", type=Path, help="write the result and history here")
 
+    gr = commands.add_parser("graph", help="draw a cell unrolled over time with Graphviz")
+    gr.add_argument("--cell", choices=CELLS, default="lstm")
+    gr.add_argument("--steps", type=_positive, default=3, help="time steps to unroll")
+    gr.add_argument("--depth", type=_positive, help="collapse scopes below this level "
+                    "(1: one box per time step)")
+    gr.add_argument("--heat", action="store_true", help="colour nodes by gradient size")
+    gr.add_argument("--values", action="store_true", help="show data summaries")
+    gr.add_argument("--grads", action="store_true", help="show gradient summaries")
+    gr.add_argument("--hidden", type=_positive, default=16)
+    gr.add_argument("--highlight", help="draw tensors of this name (e.g. c) and the path "
+                    "between them in red")
+    gr.add_argument("-o", "--output", type=Path, default=Path("graph.svg"),
+                    help="FILE.svg, .png, .pdf or .dot")
+
     gf = commands.add_parser("gradflow", help="plot ||dL/dh_t|| against t at initialisation")
     gf.add_argument("--steps", type=_positive, default=100, help="sequence length T")
     gf.add_argument("--hidden", type=_positive, default=32)
@@ -66,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, RuntimeError) as error:
         print(f"python -m lstm {args.command}: error: {error}", file=sys.stderr)
         return 1
 
@@ -113,4 +127,14 @@ def _gradflow(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": _demo, "train": _train, "gradflow": _gradflow}
+def _graph(args: argparse.Namespace) -> int:
+    from .pictures import draw_unrolled
+
+    path = draw_unrolled(args.cell, args.steps, args.output, depth=args.depth, heat=args.heat,
+                         values=args.values, grads=args.grads, hidden_size=args.hidden,
+                         highlight=args.highlight)
+    print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {"demo": _demo, "train": _train, "graph": _graph, "gradflow": _gradflow}

@@ -182,5 +182,13 @@ def run(settings: DemoSettings, out_dir: Path, log=print) -> dict:
 
 
 def _pictures(out_dir: Path) -> dict[str, str]:
-    """The unrolled-graph pictures (added by the visualisation module)."""
-    return {}
+    """The unrolled-graph pictures; without Graphviz's dot, say how to get it."""
+    from minigrad.viz import DotNotFoundError
+
+    from .pictures import demo_pictures
+
+    try:
+        return demo_pictures(out_dir)
+    except DotNotFoundError as error:
+        print(f"  (no pictures of the unrolled graph: {error})")
+        return {}

@@ -26,6 +26,14 @@ def _check_state(layer: str, state: Any, num_layers: int, batch: int, hidden: in
                          f"({num_layers}, {batch}, {hidden}), got {state.shape}")
 
 
+def step_input(xs: Any, t: int, dtype: np.dtype) -> mg.Tensor:
+    """``xs[t]`` as a tensor named "x": a slice of ``xs`` when it is a Tensor (so its
+    gradient flows back), else a new leaf in the parameters' dtype."""
+    if isinstance(xs, mg.Tensor):
+        return xs[t].named("x")
+    return mg.tensor(xs[t], dtype=dtype, name="x")
+
+
 class _Recurrent(Module):
     """Shared by RNN and LSTM: the stack of cells and the loop over time."""
 
@@ -77,7 +85,7 @@ class RNN(_Recurrent):
         outputs = []
         for t in range(T):
             with mg.scope(f"t={t}"):
-                inp = xs[t]
+                inp = step_input(xs, t, self.cells[0].W.dtype)
                 for k, cell in enumerate(self.cells):
                     hs[k] = inp = cell(inp, hs[k])
             outputs.append(inp)
@@ -116,7 +124,7 @@ class LSTM(_Recurrent):
         outputs = []
         for t in range(T):
             with mg.scope(f"t={t}"):
-                inp = xs[t]
+                inp = step_input(xs, t, self.cells[0].W.dtype)
                 for k, cell in enumerate(self.cells):
                     states[k] = cell(inp, states[k])
                     inp = states[k][0]

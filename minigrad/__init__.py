@@ -11,7 +11,7 @@
 # Tensor first: its module imports the ops and the sweep that build on it.
 from .tensor import Tensor, tensor  # isort: split
 
-from . import nn, optim
+from . import nn, optim, viz
 from .autograd import grad, sum_to, topological_order
 from .context import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from .gradcheck import gradcheck
@@ -51,6 +51,6 @@ __all__ = [
     "index_add", "is_grad_enabled", "load", "log", "log_softmax", "matmul", "mean", "mul",
     "neg", "nn", "no_grad", "optim", "power", "relu", "reshape", "save", "scope", "sigmoid",
     "split", "stack", "sub", "sum", "sum_to", "tanh", "tensor", "topological_order",
-    "transpose",
+    "transpose", "viz",
 ]
 __version__ = "0.1.0"

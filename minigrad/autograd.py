@@ -38,11 +38,9 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor that requires grad and leads to ``roots``, outputs first.
-
-    An iterative depth-first search (no recursion, O(nodes + edges)).
-    """
+def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True) -> list[Tensor]:
+    """Every tensor that leads to ``roots`` (by default only those that require grad),
+    outputs first. An iterative depth-first search (no recursion, O(nodes + edges))."""
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
@@ -56,7 +54,8 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         seen.add(id(t))
         stack.append((t, True))
         for x in t._inputs or ():
-            if isinstance(x, Tensor) and x.requires_grad and id(x) not in seen:
+            if (isinstance(x, Tensor) and id(x) not in seen
+                    and (x.requires_grad or not only_requiring_grad)):
                 stack.append((x, False))
     order.reverse()
     return order

@@ -39,7 +39,7 @@ def test_progress_is_reported_at_each_evaluation():
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["train", "--help"],
-                                  ["gradflow", "--help"]])
+                                  ["gradflow", "--help"], ["graph", "--help"]])
 def test_every_command_has_help(argv):
     completed = subprocess.run([sys.executable, "-m", "lstm", *argv], capture_output=True,
                                text=True, timeout=60)

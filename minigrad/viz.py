@@ -1,0 +1,405 @@
+"""Pictures of the computation graph, with Graphviz.
+
+``draw_graph`` returns a ``graphviz.Digraph``: building it needs no ``dot`` binary,
+rendering it (``.render()``, ``.pipe()``, Jupyter's display, :func:`save`) does.
+
+What a picture shows:
+
+- an **op node** (ellipse) per primitive application, labelled with the op and its
+  output shape; a **value node** (box) per leaf or named tensor, labelled with its
+  name, shape and dtype (when not float64). Blue boxes are leaves that require grad
+  (parameters), grey boxes other leaves (inputs, constants), yellow boxes named results.
+- tensors made inside ``mg.scope(...)`` inside a cluster per scope, nested as the
+  scopes nest; ``depth=k`` draws every scope at level k as a single box, with the
+  edges between boxes merged and labelled with the tensors that cross them.
+- ``values=True`` / ``grads=True``: a short summary of data / gradient on each value
+  node (the number for a scalar, a few entries for a short vector, else norm and mean).
+- ``heat=True``: every node filled by the L2 norm of its gradient on a log scale
+  (viridis: dark = small, yellow = large; white = no gradient), with a legend, so a
+  vanishing gradient is visible as a fade.
+
+Gradients are d(sum of roots)/d(node), computed from the graph when the roots are
+one-element tensors whose graph is intact; otherwise each tensor's ``.grad`` is shown
+(leaves after ``backward()``, and tensors marked with ``retain_grad()``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from .autograd import grad, topological_order
+from .tensor import Tensor
+
+INSTALL_DOT = ("Graphviz's `dot` program is needed to render pictures but was not found "
+               "on PATH. Install it with your system's package manager: `apt-get install "
+               "graphviz` (Debian, Ubuntu), `dnf install graphviz` (Fedora), `brew install "
+               "graphviz` (macOS), `conda install graphviz`, or run `make dot` in the "
+               "minigrad repository. Building the graph (its DOT source) works without it.")
+
+LEAF_PARAMETER, LEAF_OTHER, NAMED_RESULT = "#cfe2f3", "#eeeeee", "#fff2cc"
+HIGHLIGHT = "#d62728"
+
+
+class DotNotFoundError(RuntimeError):
+    """Rendering needs Graphviz's ``dot`` program, which is not installed."""
+
+
+class Picture(graphviz.Digraph):
+    """A ``graphviz.Digraph`` whose rendering errors say how to install ``dot``."""
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(INSTALL_DOT) from None
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(INSTALL_DOT) from None
+
+
+def save(picture: graphviz.Digraph, path: str | Path) -> Path:
+    """Write ``picture`` to ``path``; the suffix picks the format (``.svg``, ``.png``,
+    ``.pdf``, or ``.dot``/``.gv`` for the DOT source, which needs no ``dot``)."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt in ("dot", "gv"):
+        path.write_text(picture.source)
+        return path
+    if fmt not in ("svg", "png", "pdf"):
+        raise ValueError(f"save: unknown picture format {path.suffix!r}; use .svg, .png, "
+                         f".pdf or .dot")
+    try:
+        data = picture.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise DotNotFoundError(INSTALL_DOT) from None
+    path.write_bytes(data)
+    return path
+
+
+# ---- text ---------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    """User text made safe for an HTML-like Graphviz label."""
+    return html.escape(str(value), quote=True).replace("\n", "<br/>")
+
+
+def _summary(array: np.ndarray) -> str:
+    array = np.asarray(array)
+    if array.size == 1:
+        return f"{array.item():.4g}"
+    if array.size <= 4:
+        return "[" + ", ".join(f"{v:.3g}" for v in array.ravel()) + "]"
+    return f"norm {np.linalg.norm(array):.3g}, mean {array.mean():.3g}"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return str(tuple(int(n) for n in shape))
+
+
+def _index_text(index: Any) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+    parts = []
+    for item in items:
+        if isinstance(item, slice):
+            step = f":{item.step}" if item.step not in (None, 1) else ""
+            parts.append(f"{'' if item.start is None else item.start}:"
+                         f"{'' if item.stop is None else item.stop}{step}")
+        elif item is None:
+            parts.append("None")
+        elif item is Ellipsis:
+            parts.append("...")
+        elif isinstance(item, (int, np.integer)):
+            parts.append(str(item))
+        else:
+            parts.append("array")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _op_detail(t: Tensor) -> str:
+    params = t._params or {}
+    if t.op == "getitem":
+        return " " + _index_text(params["index"])
+    if "axis" in params and params["axis"] is not None:
+        return f" axis={params['axis']}"
+    if t.op == "pow":
+        return f" {params['exponent']:g}"
+    return ""
+
+
+# ---- colour -------------------------------------------------------------------------------
+
+class _Heat:
+    """Log-scale colouring of gradient norms between ``low`` and ``high``."""
+
+    def __init__(self, norms: Iterable[float], heat_range: tuple[float, float] | None) -> None:
+        from matplotlib import colormaps
+
+        self.cmap = colormaps["viridis"]
+        positive = [n for n in norms if n > 0]
+        if heat_range is not None:
+            low, high = heat_range
+        elif positive:
+            high = max(positive)
+            low = max(min(positive), high * 1e-16)
+        else:
+            low, high = 1e-8, 1.0
+        high = max(high, low * 10)
+        self.log_low, self.log_high = np.log10(low), np.log10(high)
+
+    def fraction(self, norm: float) -> float:
+        value = (np.log10(norm) - self.log_low) / (self.log_high - self.log_low)
+        return float(np.clip(value, 0.0, 1.0))
+
+    def colours(self, norm: float | None) -> tuple[str, str]:
+        """(fill, font colour) for a gradient norm; white for no gradient."""
+        if norm is None or norm <= 0 or not np.isfinite(norm):
+            return "#ffffff", "#000000"
+        r, g, b, _ = self.cmap(self.fraction(norm))
+        fill = f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+        return fill, "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "#000000"
+
+    def legend(self) -> str:
+        """An HTML table: swatches from the smallest to the largest norm shown."""
+        cells = []
+        for exponent in np.linspace(self.log_low, self.log_high, 6):
+            fill, font = self.colours(10 ** exponent)
+            cells.append(f'<td bgcolor="{fill}"><font color="{font}">1e{exponent:.0f}'
+                         f'</font></td>')
+        return ('<<table border="0" cellborder="1" cellspacing="0"><tr><td colspan="6">'
+                '<b>||grad||, log scale</b></td></tr><tr>' + "".join(cells) + "</tr></table>>")
+
+
+# ---- the graph ----------------------------------------------------------------------------
+
+def _gradients(roots: Sequence[Tensor], tensors: list[Tensor]) -> dict[int, np.ndarray]:
+    """d(sum of roots)/d(t) for every tensor that requires grad, else ``.grad``."""
+    wanted = [t for t in tensors if t.requires_grad]
+    intact = all(r.requires_grad and r.data.size == 1 and (r._prim is None or r._inputs
+                                                            is not None) for r in roots)
+    if intact and wanted:
+        try:
+            grads = grad(list(roots), wanted, retain_graph=True, allow_unused=True)
+            return {id(t): g.data for t, g in zip(wanted, grads) if g is not None}
+        except RuntimeError:  # part of the graph was freed: show what .grad holds
+            pass
+    return {id(t): t.grad for t in tensors if t.grad is not None}
+
+
+def _highlighted(tensors: list[Tensor], highlight: Any) -> set[int]:
+    """The highlighted tensors and the unnamed ops on the paths between them, e.g. for
+    ``highlight="c"`` the chain c_0 -> mul -> add -> c_1 -> ... of an LSTM."""
+    if highlight is None:
+        return set()
+    if isinstance(highlight, str):
+        marked = {id(t) for t in tensors if t.name == highlight}
+    else:
+        marked = {id(t) for t in highlight}
+    on_path = set(marked)
+    for t in tensors:
+        if id(t) not in marked or t._inputs is None:
+            continue
+        # walk back from t through unnamed results until another marked tensor
+        stack = [(x, (x,)) for x in t._inputs if isinstance(x, Tensor)]
+        while stack:
+            x, path = stack.pop()
+            if id(x) in marked:
+                on_path.update(id(p) for p in path)
+            elif x.name is None and x._inputs is not None and len(path) < 8:
+                stack.extend((y, (*path, y)) for y in x._inputs if isinstance(y, Tensor))
+    return on_path
+
+
+def draw_graph(*roots: Tensor, values: bool = False, grads: bool = False, heat: bool = False,
+               depth: int | None = None, rankdir: str = "LR",
+               heat_range: tuple[float, float] | None = None,
+               highlight: str | Sequence[Tensor] | None = None) -> Picture:
+    """Draw the graph that produced ``roots``.
+
+    Args:
+        roots: the tensors to draw back from (usually the loss).
+        values: add a summary of each value node's data.
+        grads: add a summary of each value node's gradient.
+        heat: colour every node by its gradient's L2 norm (log scale, with a legend).
+        depth: draw scopes down to level ``depth`` as clusters and every scope at that
+            level as one box (``depth=1`` turns an unrolled RNN into a chain of
+            ``t=0 … t=T-1`` boxes); None draws every node.
+        rankdir: Graphviz's layout direction, "LR" or "TB".
+        heat_range: ``(low, high)`` gradient norms for the ends of the colour scale, to
+            compare pictures; default: the range found in this graph.
+        highlight: a tensor name (e.g. ``"c"``) or tensors to draw in bold red, together
+            with the unnamed ops on the paths between them.
+
+    Returns:
+        a ``graphviz.Digraph`` (render with ``.render()``, ``.pipe()``, :func:`save`, or
+        display it in Jupyter).
+
+    Example::
+
+        loss = mg.nn.functional.mse_loss(model(xs), ys)
+        mg.viz.draw_graph(loss, heat=True, depth=1).render("bptt", format="svg")
+    """
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError("draw_graph: pass one or more Tensors")
+    if depth is not None and depth < 1:
+        raise ValueError(f"draw_graph: depth must be None or at least 1, got {depth}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
+    tensors = topological_order(list(roots), only_requiring_grad=False)[::-1]  # inputs first
+    gradients = _gradients(roots, tensors) if grads or heat else {}
+    norms = {k: float(np.linalg.norm(g)) for k, g in gradients.items()}
+    painter = _Heat(norms.values(), heat_range) if heat else None
+    marked = _highlighted(tensors, highlight)
+
+    # nslimit bounds dot's positioning passes, which otherwise grow steeply with the
+    # long edges from shared parameters into every time step (281 s for 100 steps).
+    picture = Picture(name="minigrad", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
+                                                   "nodesep": "0.15", "ranksep": "0.3",
+                                                   "nslimit": "5"},
+                      node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.05"},
+                      edge_attr={"arrowsize": "0.6", "color": "#555555"})
+    builder = _Builder(depth)
+    for number, t in enumerate(tensors):
+        builder.add_tensor(number, t, values, grads, gradients, norms, painter, marked)
+    builder.add_boxes(norms, painter)
+    builder.assemble(picture)
+    for t in tensors:
+        builder.add_edges(t, marked)
+    builder.emit_edges(picture)
+    if painter is not None:
+        picture.node("legend", label=painter.legend(), shape="plaintext")
+    return picture
+
+
+class _Builder:
+    """Collects node statements per cluster and merged edges, then writes the DOT."""
+
+    def __init__(self, depth: int | None) -> None:
+        self.depth = depth
+        self.port: dict[int, str] = {}      # tensor -> node its consumers connect from
+        self.op_node: dict[int, str] = {}   # tensor -> its op node
+        self.box_of: dict[int, tuple[str, ...]] = {}  # tensor -> collapsed scope
+        self.boxes: dict[tuple[str, ...], list[Tensor]] = {}
+        self.nodes: dict[tuple[str, ...], list[tuple[str, dict]]] = {(): []}
+        self.edges: dict[tuple[str, str], list[str]] = {}
+        self.edge_attrs: dict[tuple[str, str], dict] = {}
+
+    def _cluster(self, path: tuple[str, ...]) -> list[tuple[str, dict]]:
+        for k in range(1, len(path) + 1):
+            self.nodes.setdefault(path[:k], [])
+        return self.nodes[path]
+
+    def add_tensor(self, number: int, t: Tensor, values: bool, grads: bool,
+                   gradients: dict, norms: dict, painter: _Heat | None, marked: set) -> None:
+        path = tuple(t.scope.split("/")) if t.scope else ()
+        if self.depth is not None and len(path) >= self.depth:
+            box = path[:self.depth]
+            self.box_of[id(t)] = box
+            self.boxes.setdefault(box, []).append(t)
+            return
+        nodes = self._cluster(path)
+        fill, font = painter.colours(norms.get(id(t))) if painter else (None, "#000000")
+        emphasis = {"penwidth": "3", "color": HIGHLIGHT} if id(t) in marked else {}
+        if t.is_leaf or t.name is not None:
+            lines = [f"<b>{_text(t.name)}</b>" if t.name is not None else "",
+                     _shape(t.shape) + ("" if t.dtype == np.float64 else f" {t.dtype}")]
+            if values:
+                lines.append("data " + _text(_summary(t.data)))
+            if grads and id(t) in gradients:
+                lines.append("grad " + _text(_summary(gradients[id(t)])))
+            colour = LEAF_PARAMETER if t.is_leaf and t.requires_grad else (
+                LEAF_OTHER if t.is_leaf else NAMED_RESULT)
+            label = "<br/>".join(line for line in lines if line)
+            node = f"v{number}"
+            nodes.append((node, {"label": f'<<font color="{font}">{label}</font>>',
+                                 "shape": "box", "style": "rounded,filled",
+                                 "fillcolor": fill or colour, **emphasis}))
+            self.port[id(t)] = node
+        if not t.is_leaf:
+            op = f"o{number}"
+            label = f"<b>{_text(t.op)}</b>{_text(_op_detail(t))}"
+            if t.name is None:
+                label += f"<br/>{_shape(t.shape)}"
+            nodes.append((op, {"label": f'<<font color="{font}">{label}</font>>',
+                               "shape": "ellipse", "style": "filled",
+                               "fillcolor": fill or "#ffffff", **emphasis}))
+            self.op_node[id(t)] = op
+            if id(t) in self.port:
+                self._edge(op, self.port[id(t)], None, id(t) in marked)
+            else:
+                self.port[id(t)] = op
+
+    def add_boxes(self, norms: dict, painter: _Heat | None) -> None:
+        for number, (path, members) in enumerate(self.boxes.items()):
+            node = f"b{number}"
+            largest = max((norms.get(id(t), 0.0) for t in members), default=0.0)
+            fill, font = painter.colours(largest) if painter else ("#f6f6f6", "#000000")
+            ops = sum(1 for t in members if not t.is_leaf)
+            label = f"<b>{_text(path[-1])}</b><br/>{ops} ops"
+            if painter is not None or norms:
+                label += f"<br/>max ||grad|| {largest:.2g}"
+            self._cluster(path[:-1]).append(
+                (node, {"label": f'<<font color="{font}">{label}</font>>', "shape": "box3d",
+                        "style": "filled", "fillcolor": fill}))
+            for t in members:
+                self.port[id(t)] = node
+                self.op_node[id(t)] = node
+
+    def add_edges(self, t: Tensor, marked: set) -> None:
+        if t.is_leaf or t._inputs is None:
+            return
+        target = self.op_node[id(t)]
+        for x in t._inputs:
+            if not isinstance(x, Tensor):
+                continue
+            source = self.port[id(x)]
+            if source == target:
+                continue
+            shared = x.is_leaf and x.requires_grad  # a parameter: its box names it
+            crossing = id(x) in self.box_of or id(t) in self.box_of
+            label = f"{x.name or x.op or 'x'} {_shape(x.shape)}" if crossing and not shared \
+                else None
+            self._edge(source, target, label, id(x) in marked and id(t) in marked, shared)
+
+    def _edge(self, source: str, target: str, label: str | None, emphasised: bool,
+              shared: bool = False) -> None:
+        labels = self.edges.setdefault((source, target), [])
+        if label is not None and label not in labels:
+            labels.append(label)
+        if emphasised:
+            self.edge_attrs[(source, target)] = {"penwidth": "3", "color": HIGHLIGHT}
+        elif shared:
+            self.edge_attrs[(source, target)] = {"color": "#8fa8c8", "penwidth": "0.7"}
+
+    def assemble(self, picture: graphviz.Digraph) -> None:
+        """Nodes into clusters, deepest clusters first, so that each is complete before
+        it is copied into its parent (Graphviz copies a subgraph's body when added)."""
+        clusters = {path: graphviz.Digraph(name=f"cluster_{k}") for k, path in
+                    enumerate(self.nodes) if path}
+        for path, nodes in self.nodes.items():
+            target = clusters[path] if path else picture
+            if path:
+                target.attr(label=f"<{_text(path[-1])}>", style="rounded", color="#999999",
+                            fontsize="11")
+            for node, attrs in nodes:
+                target.node(node, **attrs)
+        for path in sorted(clusters, key=len, reverse=True):
+            parent = clusters[path[:-1]] if len(path) > 1 else picture
+            parent.subgraph(clusters[path])
+
+    def emit_edges(self, picture: graphviz.Digraph) -> None:
+        for (source, target), labels in self.edges.items():
+            attrs = dict(self.edge_attrs.get((source, target), {}))
+            if labels:  # xlabel: placed after layout, so it adds no rank to lay out
+                attrs["xlabel"] = "<" + "<br/>".join(_text(x) for x in labels) + ">"
+                attrs["fontsize"] = "8"
+            picture.edge(source, target, **attrs)
+
