@@ -265,7 +265,7 @@ def draw_graph(*roots: Tensor, values: bool = False, grads: bool = False, heat: 
                                                    "nodesep": "0.15", "ranksep": "0.3",
                                                    "nslimit": "5"},
                       node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.05"},
-                      edge_attr={"arrowsize": "0.6", "color": "#555555"})
+                      edge_attr={"arrowsize": "0.6", "color": "#555555", "fontname": "Helvetica"})
     builder = _Builder(depth)
     for number, t in enumerate(tensors):
         builder.add_tensor(number, t, values, grads, gradients, norms, painter, marked)
