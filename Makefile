@@ -26,7 +26,7 @@ test: setup dot lint
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) benchmarks/run.py
+	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 $(PY) -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-output

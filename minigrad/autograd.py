@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .context import STATE, enable_grad
+from .ops import Scattered
 from .primitive import check_finite
 from .tensor import Tensor, make_tensor
 
@@ -38,33 +39,37 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
+def _creation_number(t: Tensor) -> int:
+    return t._seq
+
+
 def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True) -> list[Tensor]:
     """Every tensor that leads to ``roots`` (by default only those that require grad),
-    outputs first. An iterative depth-first search (no recursion, O(nodes + edges))."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    outputs first.
+
+    An iterative walk collects them (no recursion); sorting by creation number orders
+    them, since every op's inputs were created before its output.
+    """
+    seen = {id(r) for r in roots}
+    found = list(dict.fromkeys(roots))
+    stack = list(found)
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        for x in t._inputs or ():
+        for x in stack.pop()._inputs or ():
             if (isinstance(x, Tensor) and id(x) not in seen
                     and (x.requires_grad or not only_requiring_grad)):
-                stack.append((x, False))
-    order.reverse()
-    return order
+                seen.add(id(x))
+                found.append(x)
+                stack.append(x)
+    found.sort(key=_creation_number, reverse=True)
+    return found
 
 
 def _fit(g: Any, x: Tensor, op: str) -> Any:
     """The one door every input gradient passes: undo broadcasting, match the input's
     dtype, and check the shape, so that no primitive has to."""
     shape = x.data.shape
+    if type(g) is Scattered:
+        return g
     if g.shape != shape:
         try:
             g = sum_to(g, shape)
@@ -98,29 +103,58 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return make_tensor(g, False, None, None, None) if create_graph else g
 
 
+def _accumulate(grads: dict, owned: set, x: Tensor, previous: Any, g: Any) -> None:
+    """Add a second or later gradient for ``x``. The first one may be a view, or shared
+    with another input, so it is copied once into a private buffer; from then on the
+    buffer is added to in place."""
+    if id(x) in owned:
+        if type(g) is Scattered:
+            g.add_to(previous)
+        else:
+            previous += g
+    elif isinstance(previous, Tensor) or isinstance(g, Tensor):
+        grads[x] = previous + g  # create_graph: every sum is recorded
+    else:
+        private = (previous.dense(x.data.dtype) if type(previous) is Scattered
+                   else np.array(previous, dtype=x.data.dtype, copy=True))
+        grads[x] = private
+        owned.add(id(x))
+        _accumulate(grads, owned, x, private, g)
+
+
 def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
            create_graph: bool, wanted: dict[int, Any] | None) -> None:
     """Propagate ``seeds`` from ``roots`` to every leaf.
 
     With ``wanted`` (ids of tensors whose gradient is asked for) the gradients are put
     there and no ``.grad`` is touched; otherwise they accumulate into the leaves.
+    Pending gradients are popped as the sweep passes, so each is complete when used.
     """
     order = topological_order(roots)
-    pending: dict[Tensor, Any] = {}
+    grads: dict[Tensor, Any] = {}
+    owned: set[int] = set()  # ids of tensors whose pending gradient is a private buffer
     for root, seed in zip(roots, seeds):
-        previous = pending.get(root)
-        pending[root] = seed if previous is None else previous + seed
+        previous = grads.get(root)
+        if previous is None:
+            grads[root] = seed
+        else:
+            _accumulate(grads, owned, root, previous, seed)
     anomaly = STATE.anomaly
     for position, t in enumerate(order):
         order[position] = None  # the sweep holds no tensor it has passed
-        g = pending.pop(t, None)
+        g = grads.pop(t, None)
         if g is None:
             continue
+        is_owned = id(t) in owned
+        if is_owned:
+            owned.discard(id(t))
+        elif type(g) is Scattered:
+            g, is_owned = g.dense(t.data.dtype), True
         if wanted is not None:
             if id(t) in wanted:
                 wanted[id(t)] = g
         elif t._prim is None or t._retains_grad:
-            _store_grad(t, g)
+            _store_grad(t, g, is_owned)
         prim = t._prim
         if prim is None:
             continue
@@ -133,24 +167,33 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             y = t.data
             values = [x.data if isinstance(x, Tensor) else x for x in inputs]
         params = t._params or {}
+        vjps = prim.vjps
         for k, x in enumerate(inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
-            gx = _fit(prim.vjp(k, g, y, values, params), x, prim.name)
+            gx = (vjps[k](g, y, *values, **params) if vjps is not None
+                  else prim.vjp_each(k, g, y, *values, **params))
+            gx = _fit(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {t.scope})" if t.scope else ""
-                check_finite(gx, f"{prim.name}: the backward pass produced NaN or inf in "
-                                 f"the gradient of input {k}{where}")
-            previous = pending.get(x)
-            pending[x] = gx if previous is None else previous + gx
+                check_finite(gx.values if type(gx) is Scattered else gx,
+                             f"{prim.name}: the backward pass produced NaN or inf in the "
+                             f"gradient of input {k}{where}")
+            previous = grads.get(x)
+            if previous is None:
+                grads[x] = gx
+            else:
+                _accumulate(grads, owned, x, previous, gx)
         if not retain_graph:
             t._inputs = None
 
 
-def _store_grad(t: Tensor, g: Any) -> None:
+def _store_grad(t: Tensor, g: Any, owned: bool) -> None:
     data = g.data if isinstance(g, Tensor) else g
     if t.grad is None:
-        t.grad = np.array(data, dtype=t.data.dtype, copy=True)
+        # a private buffer can be handed over; anything else may be shared: copy it
+        t.grad = data if owned and data.dtype == t.data.dtype else np.array(
+            data, dtype=t.data.dtype, copy=True)
     else:
         t.grad += data
 

@@ -58,12 +58,6 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<minigrad primitive {self.name}>"
 
-    def vjp(self, k: int, g: Any, y: Any, inputs: Sequence[Any], params: dict) -> Any:
-        """Gradient of input ``k`` given the output's gradient ``g``."""
-        if self.vjps is not None:
-            return self.vjps[k](g, y, *inputs, **params)
-        return self.vjp_each(k, g, y, *inputs, **params)
-
     def __call__(self, *args: Any, **params: Any) -> Tensor:
         dtype = None
         requires_grad = False

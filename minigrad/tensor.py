@@ -7,6 +7,7 @@ the inputs and the output. ``backward`` releases those references as it passes.
 
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "scope",
-                 "_prim", "_inputs", "_params", "_retains_grad", "__weakref__")
+                 "_prim", "_inputs", "_params", "_retains_grad", "_seq", "__weakref__")
 
     # ndarray (+-*/@) Tensor hands the operation to the Tensor's reflected method.
     __array_ufunc__ = None
@@ -78,6 +79,7 @@ class Tensor:
         self._inputs = None
         self._params = None
         self._retains_grad = False
+        self._seq = _next_seq()
 
     # ---- attributes ---------------------------------------------------------------
     @property
@@ -245,6 +247,9 @@ class Tensor:
 
 
 _new_tensor = object.__new__
+# Creation numbers: an op's inputs always exist before its output, so sorting by this
+# number is a topological order.
+_next_seq = count().__next__
 
 
 def make_tensor(data: np.ndarray, requires_grad: bool, prim: Any, inputs: tuple | None,
@@ -260,6 +265,7 @@ def make_tensor(data: np.ndarray, requires_grad: bool, prim: Any, inputs: tuple 
     t._inputs = inputs
     t._params = params
     t._retains_grad = False
+    t._seq = _next_seq()
     return t
 
 

@@ -1,0 +1,172 @@
+"""`make bench`: minigrad against hand-written NumPy (and PyTorch, when importable).
+
+Workloads (float32): W1, a chain of 2000 elementwise ops on a (16,) vector, then sum and
+backward (microseconds per op); W2, one LSTM training step, forward + backward, at
+sizes S, M, L (milliseconds); MEM, the extra resident memory of one L step with T=200
+in a fresh process. Times are the minimum over repeats after a warm-up (the median is
+in the JSON). Then the per-primitive overhead, forward and backward, in microseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import minigrad as mg  # noqa: E402
+from benchmarks import workloads as w  # noqa: E402
+
+GOALS = {"W1": 2.0, "S": 2.5, "M": 1.2, "L": 1.0, "MEM": 1.1}
+
+
+def timed(step, repeats: int) -> tuple[float, float]:
+    step()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def implementations() -> dict[str, dict]:
+    """Per implementation, a builder per workload (None: not applicable)."""
+    impls = {
+        "minigrad": {"W1": w.w1_minigrad, "W2": w.w2_minigrad},
+        "numpy (hand-written BPTT)": {"W1": w.w1_numpy, "W2": w.w2_numpy},
+        "numpy (dW as one GEMM)": {"W1": None, "W2": lambda s: w.w2_numpy(s, one_gemm=True)},
+    }
+    if w.torch is not None:
+        w.torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
+        impls[f"PyTorch {w.torch.__version__.split('+')[0]} eager"] = {
+            "W1": w.w1_torch, "W2": w.w2_torch_eager}
+        impls["PyTorch fused nn.LSTM"] = {"W1": None, "W2": w.w2_torch_fused}
+    return impls
+
+
+def memory(impl: str) -> float:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.memory", impl], check=True,
+                         capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    return float(out.stdout)
+
+
+def primitive_overheads(repeats: int = 2000) -> dict[str, tuple[float, float]]:
+    """Forward and backward microseconds of each primitive on tiny float32 inputs."""
+    v = mg.tensor(np.linspace(0.5, 1.5, 16, dtype=np.float32), requires_grad=True)
+    m = mg.tensor(np.ones((4, 4), np.float32), requires_grad=True)
+    calls = {
+        "add": lambda: v + v, "sub": lambda: v - v, "mul": lambda: v * v,
+        "div": lambda: v / v, "neg": lambda: -v, "pow": lambda: v ** 2,
+        "exp": lambda: mg.exp(v), "log": lambda: mg.log(v), "tanh": lambda: mg.tanh(v),
+        "sigmoid": lambda: mg.sigmoid(v), "relu": lambda: mg.relu(v),
+        "log_softmax": lambda: mg.log_softmax(m), "matmul": lambda: m @ m,
+        "sum": lambda: m.sum(axis=0), "broadcast_to": lambda: mg.broadcast_to(v, (2, 16)),
+        "reshape": lambda: m.reshape(16), "transpose": lambda: m.T,
+        "getitem": lambda: m[:, 1:3], "index_add": lambda: mg.index_add(v, [0, 1], (4, 16)),
+        "concat": lambda: mg.concat([m, m]), "stack": lambda: mg.stack([m, m]),
+    }
+    results = {}
+    for name, call in calls.items():
+        out = call()
+        seed = np.ones_like(out.data)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            call()
+        forward = (time.perf_counter() - start) / repeats
+        start = time.perf_counter()
+        for _ in range(repeats):
+            call().backward(seed)
+        both = (time.perf_counter() - start) / repeats
+        results[name] = (forward * 1e6, (both - forward) * 1e6)
+    v.grad = m.grad = None
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no L, no MEM")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    args = parser.parse_args(argv)
+    repeats = {"W1": 5 if args.quick else 20, "S": 3 if args.quick else 20,
+               "M": 2 if args.quick else 10, "L": 5}
+    sizes = ["S", "M"] if args.quick else ["S", "M", "L"]
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for impl, builders in implementations().items():
+        row = results.setdefault(impl, {})
+        if builders["W1"] is not None:
+            low, median = timed(builders["W1"](), repeats["W1"])
+            row["W1"] = {"min": low / (w.W1_OPS + 1) * 1e6, "median": median /
+                         (w.W1_OPS + 1) * 1e6}
+        for name in sizes:
+            low, median = timed(builders["W2"](w.SIZES[name]), repeats[name])
+            row[name] = {"min": low * 1e3, "median": median * 1e3}
+        print(f"  measured {impl}", file=sys.stderr, flush=True)
+    if not args.quick:
+        for impl, key in (("minigrad", "minigrad"), ("numpy (hand-written BPTT)", "numpy")):
+            results[impl]["MEM"] = {"min": memory(key)}
+    report = render(results, sizes)
+    print(report)
+    overheads = primitive_overheads(500 if args.quick else 2000)
+    print("\nPer-primitive overhead on tiny float32 inputs (microseconds per call)")
+    print(f"{'primitive':<14}{'forward':>9}{'backward':>10}")
+    for name, (fwd, bwd) in overheads.items():
+        print(f"{name:<14}{fwd:>9.2f}{bwd:>10.2f}")
+    args.json.write_text(json.dumps({
+        "date": time.strftime("%Y-%m-%d"), "machine": machine(), "results": results,
+        "primitives_us": overheads, "goals": GOALS}, indent=1))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.machine())
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy "
+            f"{np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+
+
+def render(results: dict, sizes: list[str]) -> str:
+    """The table (min times), the L step's GFLOP/s, ratios to hand-written NumPy and
+    whether each goal holds."""
+    columns = ["W1", *sizes] + (["MEM"] if "MEM" in results["minigrad"] else [])
+    units = {"W1": "W1 us/op", "S": "W2-S ms", "M": "W2-M ms", "L": "W2-L ms",
+             "MEM": "MEM MiB"}
+    lines = [f"minigrad benchmark, {machine()}", "",
+             f"{'implementation':<30}" + "".join(f"{units[c]:>11}" for c in columns)
+             + (f"{'L GFLOP/s':>11}" if "L" in sizes else "")]
+    for impl, row in results.items():
+        cells = "".join(f"{row[c]['min']:>11.1f}" if c in row else f"{'n/a':>11}"
+                        for c in columns)
+        if "L" in sizes:
+            cells += f"{w.SIZES['L'].flops() / row['L']['min'] / 1e6:>11.1f}"
+        lines.append(f"{impl:<30}{cells}")
+    floor = results["numpy (hand-written BPTT)"]
+    ours = results["minigrad"]
+    lines.append("")
+    for c in columns:
+        ratio = ours[c]["min"] / floor[c]["min"]
+        verdict = "holds" if ratio <= GOALS[c] else "misses"
+        lines.append(f"{units[c]:<10} minigrad / hand-written NumPy = {ratio:5.2f}x "
+                     f"(goal {GOALS[c]}x: {verdict})")
+    torch_eager = next((row for impl, row in results.items() if impl.endswith("eager")), None)
+    if torch_eager is not None:
+        for c in ("W1", *sizes):
+            faster = ours[c]["min"] < torch_eager[c]["min"]
+            lines.append(f"{units[c]:<10} minigrad {'faster' if faster else 'slower'} than "
+                         f"PyTorch eager: {ours[c]['min']:.1f} vs {torch_eager[c]['min']:.1f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The benchmark workloads, each as ``make_* -> step()`` for every implementation.
+
+W1: a chain of elementwise ops on a (16,) vector; W2: one LSTM training step
+(forward + backward, no optimizer) at sizes S, M, L. The same weights and data go
+to every implementation, so their results can be compared (tests/test_benchmarks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import minigrad as mg
+from lstm import LSTM
+
+from .numpy_reference import chain_grads, lstm_step_grads
+
+try:  # optional: measured when importable, never required
+    import torch
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None
+
+W1_OPS = 2000
+DTYPE = np.float32
+
+
+@dataclass(frozen=True)
+class LSTMSize:
+    name: str
+    B: int
+    p: int
+    q: int
+    T: int
+
+    def flops(self) -> float:
+        """Multiply-adds x 2 of the three GEMMs per step (forward, dX, dW)."""
+        return 3 * 2.0 * self.T * self.B * (self.p + self.q) * 4 * self.q
+
+
+SIZES = {s.name: s for s in (LSTMSize("S", 1, 8, 32, 100), LSTMSize("M", 32, 64, 128, 100),
+                             LSTMSize("L", 64, 256, 512, 50))}
+
+
+def w1_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(0.5, 1.0, 16).astype(DTYPE) for _ in range(3)]
+
+
+def w1_minigrad() -> Callable[[], np.ndarray]:
+    x0, a0, b0 = w1_data()
+    a, b = mg.tensor(a0), mg.tensor(b0)
+
+    def step():
+        x = y = mg.tensor(x0, requires_grad=True)
+        for k in range(W1_OPS):
+            kind = k % 3
+            y = y * a if kind == 0 else (y + b if kind == 1 else mg.tanh(y))
+        y.sum().backward()
+        return x.grad
+    return step
+
+
+def w1_numpy() -> Callable[[], np.ndarray]:
+    x0, a0, b0 = w1_data()
+    return lambda: chain_grads(x0, a0, b0, W1_OPS)[1]
+
+
+def w1_torch() -> Callable[[], np.ndarray]:
+    x0, a0, b0 = (torch.from_numpy(v) for v in w1_data())
+
+    def step():
+        x = y = x0.clone().requires_grad_(True)
+        for k in range(W1_OPS):
+            kind = k % 3
+            y = y * a0 if kind == 0 else (y + b0 if kind == 1 else torch.tanh(y))
+        y.sum().backward()
+        return x.grad.numpy()
+    return step
+
+
+def w2_data(size: LSTMSize, seed: int = 0) -> dict[str, np.ndarray]:
+    """Weights (PyTorch-style uniform init), inputs and targets for one step."""
+    rng = np.random.default_rng(seed)
+    bound = 1 / np.sqrt(size.q)
+    return {
+        "xs": rng.standard_normal((size.T, size.B, size.p)).astype(DTYPE),
+        "W": rng.uniform(-bound, bound, (size.p + size.q, 4 * size.q)).astype(DTYPE),
+        "b": rng.uniform(-bound, bound, (1, 4 * size.q)).astype(DTYPE),
+        "V": rng.uniform(-bound, bound, (size.q, 1)).astype(DTYPE),
+        "v": rng.uniform(-bound, bound, (1, 1)).astype(DTYPE),
+        "y": rng.standard_normal((size.B, 1)).astype(DTYPE),
+    }
+
+
+def w2_minigrad(size: LSTMSize) -> Callable[[], tuple]:
+    d = w2_data(size)
+    lstm = LSTM(size.p, size.q, dtype=DTYPE)
+    lstm.cells[0].load_state_dict({"W": d["W"], "b": d["b"]})
+    V, v = mg.nn.Parameter(d["V"]), mg.nn.Parameter(d["v"])
+    params = [lstm.cells[0].W, lstm.cells[0].b, V, v]
+
+    def step():
+        for p in params:
+            p.grad = None
+        hs, _ = lstm.unroll(d["xs"])
+        loss = mg.nn.functional.mse_loss(hs[-1] @ V + v, d["y"])
+        loss.backward()
+        return (loss.item(), *(p.grad for p in params))
+    return step
+
+
+def w2_numpy(size: LSTMSize, one_gemm: bool = False) -> Callable[[], tuple]:
+    d = w2_data(size)
+    return lambda: lstm_step_grads(d["xs"], d["W"], d["b"], d["V"], d["v"], d["y"], one_gemm)
+
+
+def w2_torch_eager(size: LSTMSize) -> Callable[[], tuple]:
+    d = {k: torch.from_numpy(a) for k, a in w2_data(size).items()}
+    W, b, V, v = (d[k].clone().requires_grad_(True) for k in "WbVv")
+    q = size.q
+
+    def step():
+        for p in (W, b, V, v):
+            p.grad = None
+        h = torch.zeros(size.B, q)
+        c = torch.zeros(size.B, q)
+        for t in range(size.T):
+            Z = torch.cat([d["xs"][t], h], dim=-1) @ W + b
+            i, f = torch.sigmoid(Z[:, :q]), torch.sigmoid(Z[:, q:2 * q])
+            g, o = torch.tanh(Z[:, 2 * q:3 * q]), torch.sigmoid(Z[:, 3 * q:])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+        loss = ((h @ V + v - d["y"]) ** 2).mean()
+        loss.backward()
+        return loss.item(), W.grad, b.grad, V.grad, v.grad
+    return step
+
+
+def w2_torch_fused(size: LSTMSize) -> Callable[[], tuple]:
+    d = w2_data(size)
+    lstm = torch.nn.LSTM(size.p, size.q)
+    with torch.no_grad():
+        W = torch.from_numpy(d["W"])
+        lstm.weight_ih_l0.copy_(W[:size.p].T)
+        lstm.weight_hh_l0.copy_(W[size.p:].T)
+        lstm.bias_ih_l0.copy_(torch.from_numpy(d["b"][0]))
+        lstm.bias_hh_l0.zero_()
+    V, v = (torch.from_numpy(d[k]).clone().requires_grad_(True) for k in "Vv")
+    xs, y = torch.from_numpy(d["xs"]), torch.from_numpy(d["y"])
+
+    def step():
+        lstm.zero_grad()
+        ys, _ = lstm(xs)
+        loss = ((ys[-1] @ V + v - y) ** 2).mean()
+        loss.backward()
+        return (loss.item(),)
+    return step

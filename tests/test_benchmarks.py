@@ -1,0 +1,34 @@
+"""The benchmark's hand-written NumPy computes the same numbers as minigrad, so the
+comparison is of equal work. (Speed itself is measured by `make bench`, not here.)"""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from benchmarks import workloads as w
+from benchmarks.run import render
+
+
+@pytest.mark.parametrize("one_gemm", [False, True])
+def test_numpy_lstm_bptt_matches_minigrad(one_gemm):
+    size = replace(w.SIZES["M"], B=4, p=6, q=8, T=12)
+    ours = w.w2_minigrad(size)()
+    reference = w.w2_numpy(size, one_gemm=one_gemm)()
+    assert len(ours) == len(reference) == 5
+    for got, expected in zip(ours, reference):
+        np.testing.assert_allclose(got, expected, rtol=2e-4, atol=1e-6)
+        assert np.asarray(got).dtype == np.asarray(expected).dtype or np.isscalar(got)
+
+
+def test_numpy_chain_matches_minigrad():
+    np.testing.assert_allclose(w.w1_minigrad()(), w.w1_numpy()(), rtol=1e-5)
+
+
+def test_report_states_ratios_and_goals():
+    row = {"W1": {"min": 3.0}, "S": {"min": 5.0}, "MEM": {"min": 100.0}}
+    floor = {"W1": {"min": 2.0}, "S": {"min": 1.0}, "MEM": {"min": 100.0}}
+    text = render({"minigrad": row, "numpy (hand-written BPTT)": floor}, ["S"])
+    assert "W1 us/op   minigrad / hand-written NumPy =  1.50x (goal 2.0x: holds)" in text
+    assert "W2-S ms    minigrad / hand-written NumPy =  5.00x (goal 2.5x: misses)" in text
+    assert "MEM MiB    minigrad / hand-written NumPy =  1.00x (goal 1.1x: holds)" in text
