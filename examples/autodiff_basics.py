@@ -8,6 +8,7 @@ differentiable with create_graph=True.
 """
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +18,9 @@ import minigrad as mg
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="(already quick; for uniformity)")
-    parser.parse_args(argv)
+    parser.add_argument("-o", "--output", type=Path, default=Path("autodiff_basics.svg"),
+                        help="where to draw the expression's graph (.svg, .png, .pdf, .dot)")
+    args = parser.parse_args(argv)
 
     # micrograd's classic example, on tensors: L = (a*b + c) * f
     a = mg.tensor(2.0, requires_grad=True, name="a")
@@ -31,6 +34,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"L = {loss.item():g}")
     for t in (a, b, c, f):
         print(f"  dL/d{t.name} = {t.grad.item():g}")
+    # micrograd's picture: every value with its data and gradient, every op between them
+    picture = mg.viz.draw_graph(loss, values=True, grads=True)
+    try:
+        print(f"graph with values and gradients: {mg.viz.save(picture, args.output)}")
+    except mg.viz.DotNotFoundError as error:
+        print(f"(graph not drawn: {error})")
 
     # the same on a matrix: y = tanh(x @ W), all shapes preserved in the gradients
     rng = np.random.default_rng(0)
