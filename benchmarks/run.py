@@ -78,17 +78,31 @@ def measure_one(impl: str, workload: str, repeats: int) -> dict[str, float]:
     return {"min": low * 1e3, "median": median * 1e3}
 
 
-def measure_in_fresh_process(impl: str, workload: str, repeats: int,
-                             processes: int = 3) -> dict[str, float]:
-    """The best of ``processes`` fresh processes (their speed varies by up to 50%)."""
-    runs = []
-    for _ in range(processes):
-        out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--one", impl, workload,
-                              str(repeats)], check=True, capture_output=True, text=True,
-                             cwd=ROOT)
-        runs.append(json.loads(out.stdout))
-    best = min(runs, key=lambda r: r["min"])
-    return best | {"mins_per_process": [r["min"] for r in runs]}
+def measure_in_fresh_process(impl: str, workload: str, repeats: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--one", impl, workload,
+                          str(repeats)], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout)
+
+
+def measure_all(impls: dict, workloads: list[str], repeats: dict[str, int],
+                rounds: int) -> dict[str, dict[str, dict]]:
+    """Every implementation and workload, each in a fresh process, in ``rounds`` rounds
+    that interleave the implementations in time; each keeps its best round. (This
+    machine's speed drifts by 20% over minutes, and a process's speed by up to 50% with
+    what ran before it in that process.)"""
+    results: dict[str, dict[str, dict]] = {impl: {} for impl in impls}
+    for round_number in range(rounds):
+        for workload in workloads:
+            for impl, builders in impls.items():
+                if workload == "W1" and builders["W1"] is None:
+                    continue
+                run = measure_in_fresh_process(impl, workload, repeats[workload])
+                best = results[impl].setdefault(workload, {"min": np.inf, "rounds": []})
+                best["rounds"].append(run["min"])
+                if run["min"] < best["min"]:
+                    best.update(min=run["min"], median=run["median"])
+        print(f"  round {round_number + 1} of {rounds} measured", file=sys.stderr, flush=True)
+    return results
 
 
 def primitive_overheads(repeats: int = 2000) -> dict[str, tuple[float, float]]:
@@ -136,14 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = {"W1": 5 if args.quick else 20, "S": 3 if args.quick else 20,
                "M": 2 if args.quick else 10, "L": 5}
     sizes = ["S", "M"] if args.quick else ["S", "M", "L"]
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for impl, builders in implementations().items():
-        row = results.setdefault(impl, {})
-        for workload in ["W1", *sizes]:
-            if workload != "W1" or builders["W1"] is not None:
-                row[workload] = measure_in_fresh_process(impl, workload, repeats[workload],
-                                                         1 if args.quick else 3)
-        print(f"  measured {impl}", file=sys.stderr, flush=True)
+    results = measure_all(implementations(), ["W1", *sizes], repeats, 1 if args.quick else 3)
     if not args.quick:
         for impl, key in (("minigrad", "minigrad"), ("numpy (hand-written BPTT)", "numpy")):
             results[impl]["MEM"] = {"min": memory(key)}

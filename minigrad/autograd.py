@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .context import STATE, enable_grad
-from .ops import Scattered
+from .lazy import LAZY, Product
 from .primitive import check_finite
 from .tensor import Tensor, make_tensor
 
@@ -68,7 +68,7 @@ def _fit(g: Any, x: Tensor, op: str) -> Any:
     """The one door every input gradient passes: undo broadcasting, match the input's
     dtype, and check the shape, so that no primitive has to."""
     shape = x.data.shape
-    if type(g) is Scattered:
+    if type(g) in LAZY:
         return g
     if g.shape != shape:
         try:
@@ -108,14 +108,14 @@ def _accumulate(grads: dict, owned: set, x: Tensor, previous: Any, g: Any) -> No
     with another input, so it is copied once into a private buffer; from then on the
     buffer is added to in place."""
     if id(x) in owned:
-        if type(g) is Scattered:
+        if type(g) in LAZY:
             g.add_to(previous)
         else:
             previous += g
     elif isinstance(previous, Tensor) or isinstance(g, Tensor):
         grads[x] = previous + g  # create_graph: every sum is recorded
     else:
-        private = (previous.dense(x.data.dtype) if type(previous) is Scattered
+        private = (previous.dense(x.data.dtype) if type(previous) in LAZY
                    else np.array(previous, dtype=x.data.dtype, copy=True))
         grads[x] = private
         owned.add(id(x))
@@ -148,7 +148,9 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
         is_owned = id(t) in owned
         if is_owned:
             owned.discard(id(t))
-        elif type(g) is Scattered:
+        elif type(g) in LAZY and not (
+                type(g) is Product and t._prim is not None and t._prim.selects_from_g
+                and wanted is None and not t._retains_grad):
             g, is_owned = g.dense(t.data.dtype), True
         if wanted is not None:
             if id(t) in wanted:
@@ -176,7 +178,7 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             gx = _fit(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {t.scope})" if t.scope else ""
-                check_finite(gx.values if type(gx) is Scattered else gx,
+                check_finite(gx.dense(x.data.dtype) if type(gx) in LAZY else gx,
                              f"{prim.name}: the backward pass produced NaN or inf in the "
                              f"gradient of input {k}{where}")
             previous = grads.get(x)

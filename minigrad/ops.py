@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .lazy import Product, Scattered, is_basic_index
 from .primitive import Primitive
 from .tensor import Tensor, make_tensor, to_float_array
 
@@ -43,33 +44,12 @@ def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """A zero array of ``shape`` with ``g`` added at ``index`` (the adjoint of ``x[index]``).
 
-    On arrays it stays lazy (:class:`Scattered`): the backward sweep adds ``g`` straight
-    into the slice of the gradient it accumulates, instead of padding it with zeros."""
+    On arrays it stays lazy (:class:`~minigrad.lazy.Scattered`): the backward sweep adds
+    ``g`` straight into the slice of the gradient it accumulates, instead of padding it
+    with zeros."""
     if isinstance(g, Tensor):
         return index_add(g, index=index, shape=shape)
     return Scattered(index, g, shape)
-
-
-class Scattered:
-    """``g`` placed at ``index`` in an array of zeros of ``shape``, not yet materialised."""
-
-    __slots__ = ("index", "values", "shape", "dtype", "basic")
-
-    def __init__(self, index: Any, values: np.ndarray, shape: tuple[int, ...]) -> None:
-        self.index, self.values, self.shape = index, values, shape
-        self.dtype = values.dtype
-        self.basic = _is_basic_index(index)
-
-    def add_to(self, out: np.ndarray) -> np.ndarray:
-        """``out[index] += values`` (repeated integer indices each add), in place."""
-        if self.basic:
-            out[self.index] += self.values
-        else:
-            np.add.at(out, self.index, self.values)
-        return out
-
-    def dense(self, dtype: np.dtype) -> np.ndarray:
-        return self.add_to(np.zeros(self.shape, dtype))
 
 
 def _normalize_axis(axis: int, ndim: int, op: str) -> int:
@@ -154,6 +134,8 @@ _log_softmax = Primitive(
 
 
 def _matmul_vjp_a(g: Any, y: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 2 and b.ndim == 2 and not isinstance(g, Tensor):
+        return Product(g, b.T)
     if b.ndim == 1:
         return g[..., None] * b if a.ndim > 1 else g * b
     if a.ndim == 1:
@@ -162,6 +144,8 @@ def _matmul_vjp_a(g: Any, y: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, y: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 2 and b.ndim == 2 and not isinstance(g, Tensor):
+        return Product(a.T, g)
     if a.ndim == 1:
         return a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
     if b.ndim == 1:
@@ -204,15 +188,9 @@ _transpose = Primitive(
 # ---- indexing, joining -------------------------------------------------------------------
 
 
-def _is_basic_index(index: Any) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
-               for i in items)
-
-
 def _index_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     out = np.zeros(shape, dtype=g.dtype)
-    if _is_basic_index(index):
+    if is_basic_index(index):
         out[index] = g
     else:  # integer arrays may repeat an index: each occurrence must add up
         np.add.at(out, index, g)
@@ -240,7 +218,7 @@ def _explain_join(name: str):
 
 
 _concat = Primitive("concat", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                    vjp_each=_concat_vjp, explain=_explain_join("concat"))
+                    vjp_each=_concat_vjp, explain=_explain_join("concat"), selects_from_g=True)
 
 _stack = Primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
                    vjp_each=lambda k, g, y, *xs, axis: g[(slice(None),) * (axis % y.ndim) + (k,)],

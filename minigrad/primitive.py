@@ -35,6 +35,8 @@ class Primitive:
         vjp_each: for ops with any number of inputs (concat, stack), one function
             ``vjp_each(k, g, y, *inputs, **params)`` giving the gradient of input ``k``.
         explain: optional ``explain(*arrays, **params) -> str`` describing a shape error.
+        selects_from_g: the VJPs only index ``g`` (``g[..., a:b]``), so they may receive
+            a lazy matrix product and compute just the part they select.
 
     Example, a complete new primitive::
 
@@ -42,11 +44,12 @@ class Primitive:
         square(mg.tensor([3.0], requires_grad=True))   # Tensor([9.], op=square)
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp_each", "explain")
+    __slots__ = ("name", "forward", "vjps", "vjp_each", "explain", "selects_from_g")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: VJP,
                  vjp_each: VJP | None = None,
-                 explain: Callable[..., str] | None = None) -> None:
+                 explain: Callable[..., str] | None = None,
+                 selects_from_g: bool = False) -> None:
         if bool(vjps) == (vjp_each is not None):
             raise TypeError(f"Primitive {name!r}: give either one VJP per input or vjp_each")
         self.name = name
@@ -54,6 +57,7 @@ class Primitive:
         self.vjps: Sequence[VJP] | None = vjps or None
         self.vjp_each = vjp_each
         self.explain = explain
+        self.selects_from_g = selects_from_g
 
     def __repr__(self) -> str:
         return f"<minigrad primitive {self.name}>"
