@@ -168,14 +168,20 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
         else:
             y = t.data
             values = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        params = t._params or {}
+        params = t._params
         vjps = prim.vjps
         for k, x in enumerate(inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
-            gx = (vjps[k](g, y, *values, **params) if vjps is not None
-                  else prim.vjp_each(k, g, y, *values, **params))
-            gx = _fit(gx, x, prim.name)
+            if vjps is None:
+                gx = prim.vjp_each(k, g, y, *values, **params)
+            elif params is None:
+                gx = vjps[k](g, y, *values)
+            else:
+                gx = vjps[k](g, y, *values, **params)
+            data = x.data
+            if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
+                gx = _fit(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {t.scope})" if t.scope else ""
                 check_finite(gx.dense(x.data.dtype) if type(gx) in LAZY else gx,

@@ -55,8 +55,7 @@ def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
 
-@contextmanager
-def scope(name: str) -> Iterator[str]:
+class scope:  # noqa: N801 - used like a function: `with mg.scope("t=3"):`
     """Tag every tensor made inside with ``name``; nested scopes join with "/".
 
     The visualiser draws each scope as a cluster. Example::
@@ -64,14 +63,21 @@ def scope(name: str) -> Iterator[str]:
         with mg.scope("t=3"), mg.scope("lstm"):
             z = x @ w            # z.scope == "t=3/lstm"
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"scope: name must be a non-empty string, got {name!r}")
-    previous = STATE.scope
-    STATE.scope = name if previous is None else f"{previous}/{name}"
-    try:
-        yield STATE.scope
-    finally:
-        STATE.scope = previous
+
+    __slots__ = ("name", "previous")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"scope: name must be a non-empty string, got {name!r}")
+        self.name = name
+
+    def __enter__(self) -> str:
+        self.previous = STATE.scope
+        STATE.scope = self.name if self.previous is None else f"{self.previous}/{self.name}"
+        return STATE.scope
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope = self.previous
 
 
 def current_scope() -> str | None:

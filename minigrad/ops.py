@@ -396,4 +396,5 @@ def split(x: TensorLike, sections: int | Sequence[int], axis: int = -1) -> list[
     else:
         bounds = [0, *(min(int(s), length) for s in sections), length]
     lead = (slice(None),) * ax
-    return [getitem(x, lead + (slice(lo, max(lo, hi)),)) for lo, hi in zip(bounds, bounds[1:])]
+    return [_getitem(x, index=lead + (slice(lo, max(lo, hi)),))
+            for lo, hi in zip(bounds, bounds[1:])]
