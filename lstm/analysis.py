@@ -27,6 +27,13 @@ def gradient_flow(model: SequenceModel | RNN | LSTM, xs: Any, targets: Any = Non
 
     Returns:
         norms: (T,) float64.
+
+    Example::
+
+        >>> from lstm import RNN
+        >>> norms = gradient_flow(RNN(2, 8), np.ones((20, 4, 2)))   # (T, B, p)
+        >>> norms.shape
+        (20,)
     """
     recurrent = model.recurrent if isinstance(model, SequenceModel) else model
     hs, _ = recurrent.unroll(xs)
@@ -42,7 +49,13 @@ def gradient_flow(model: SequenceModel | RNN | LSTM, xs: Any, targets: Any = Non
 def decay_per_step(norms: np.ndarray, max_lag: int | None = None) -> float:
     """The factor by which ``||dL/dh||`` shrinks per step back in time: ``exp(slope)``
     of a least-squares line through ``log norm`` against the lag, over the lags up to
-    ``max_lag`` where the norm has not underflowed to 0."""
+    ``max_lag`` where the norm has not underflowed to 0.
+
+    Example::
+
+        >>> round(decay_per_step(0.5 ** np.arange(10)[::-1]), 3)
+        0.5
+    """
     lags = np.arange(len(norms))
     values = np.asarray(norms, dtype=np.float64)[::-1]  # values[k]: k steps back
     usable = values > 1e-300
@@ -56,6 +69,12 @@ def decay_per_step(norms: np.ndarray, max_lag: int | None = None) -> float:
 
 def relative_norms(norms: np.ndarray, lags: list[int]) -> dict[int, float]:
     """``norms[T-1-lag] / norms[T-1]`` for each lag: what fraction of the gradient
-    survives ``lag`` steps back."""
+    survives ``lag`` steps back.
+
+    Example::
+
+        >>> relative_norms(np.array([0.01, 0.1, 1.0]), [1, 2])
+        {1: 0.1, 2: 0.01}
+    """
     final = norms[-1]
     return {lag: float(norms[len(norms) - 1 - lag] / final) for lag in lags if lag < len(norms)}

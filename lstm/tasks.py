@@ -26,6 +26,12 @@ def adding_problem(n: int, T: int, rng: np.random.Generator,
 
     Returns:
         xs: (T, n, 2) and ys: (n, 1).
+
+    Example::
+
+        >>> xs, ys = adding_problem(32, 50, np.random.default_rng(0))
+        >>> xs.shape, ys.shape
+        ((50, 32, 2), (32, 1))
     """
     if T < 2:
         raise ValueError(f"adding_problem: T must be at least 2, got {T}")
@@ -52,6 +58,12 @@ def recall_first(n: int, T: int, rng: np.random.Generator, symbols: int = 4,
 
     Returns:
         xs: (T, n, symbols + 1) and ys: (n,) integers in [0, symbols).
+
+    Example::
+
+        >>> xs, ys = recall_first(32, 20, np.random.default_rng(0))
+        >>> xs.shape, ys.shape
+        ((20, 32, 5), (32,))
     """
     if T < 1 or symbols < 2:
         raise ValueError(f"recall_first: need T >= 1 and symbols >= 2, got T={T}, "

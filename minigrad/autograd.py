@@ -49,6 +49,13 @@ def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True)
 
     An iterative walk collects them (no recursion); sorting by creation number orders
     them, since every op's inputs were created before its output.
+
+    Example::
+
+        >>> x = mg.tensor([1.0], requires_grad=True)
+        >>> y = x * 2
+        >>> [t.op for t in mg.topological_order([y.sum()])]
+        ['sum', 'mul', None]
     """
     seen = {id(r) for r in roots}
     found = list(dict.fromkeys(roots))

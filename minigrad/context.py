@@ -41,7 +41,14 @@ def no_grad() -> Iterator[None]:
 
 @contextmanager
 def enable_grad() -> Iterator[None]:
-    """Record the graph again inside a ``no_grad`` block."""
+    """Record the graph again inside a ``no_grad`` block.
+
+    Example::
+
+        >>> with mg.no_grad(), mg.enable_grad():
+        ...     mg.is_grad_enabled()
+        True
+    """
     previous = STATE.grad_enabled
     STATE.grad_enabled = True
     try:
@@ -51,7 +58,14 @@ def enable_grad() -> Iterator[None]:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph."""
+    """Whether ops currently record a graph.
+
+    Example::
+
+        >>> with mg.no_grad():
+        ...     mg.is_grad_enabled()
+        False
+    """
     return STATE.grad_enabled
 
 
@@ -81,14 +95,29 @@ class scope:  # noqa: N801 - used like a function: `with mg.scope("t=3"):`
 
 
 def current_scope() -> str | None:
-    """The scope tensors made now would carry, or None outside any scope."""
+    """The scope tensors made now would carry, or None outside any scope.
+
+    Example::
+
+        >>> with mg.scope("t=3"):
+        ...     mg.current_scope()
+        't=3'
+    """
     return STATE.scope
 
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Raise ``FloatingPointError`` at the first op whose forward output or backward
-    gradient holds NaN or inf, naming the op and its scope. Slows every op a little."""
+    gradient holds NaN or inf, naming the op and its scope. Slows every op a little.
+
+    Example::
+
+        >>> with mg.detect_anomaly(), np.errstate(invalid="ignore"):
+        ...     mg.log(mg.tensor([-1.0]))   # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        FloatingPointError: log: the forward pass produced NaN or inf
+    """
     previous = STATE.anomaly
     STATE.anomaly = True
     try:

@@ -241,17 +241,35 @@ def _as_tensor(x: TensorLike, who: str) -> Tensor:
 
 
 def add(a: TensorLike, b: TensorLike) -> Tensor:
-    """``a + b`` with broadcasting."""
+    """``a + b`` with broadcasting.
+
+    Example::
+
+        >>> (mg.tensor([[1.0], [2.0]]) + mg.tensor([10.0, 20.0])).shape   # (2, 1) + (2,)
+        (2, 2)
+    """
     return _add(a, b)
 
 
 def sub(a: TensorLike, b: TensorLike) -> Tensor:
-    """``a - b`` with broadcasting."""
+    """``a - b`` with broadcasting.
+
+    Example::
+
+        >>> mg.sub(mg.tensor([3.0, 4.0]), 1.0).data
+        array([2., 3.])
+    """
     return _sub(a, b)
 
 
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
-    """Elementwise (Hadamard) product ``a * b`` with broadcasting."""
+    """Elementwise (Hadamard) product ``a * b`` with broadcasting.
+
+    Example::
+
+        >>> mg.mul(mg.tensor([1.0, 2.0]), mg.tensor([3.0, 4.0])).data
+        array([3., 8.])
+    """
     return _mul(a, b)
 
 
@@ -259,17 +277,35 @@ hadamard = mul
 
 
 def div(a: TensorLike, b: TensorLike) -> Tensor:
-    """``a / b`` with broadcasting."""
+    """``a / b`` with broadcasting.
+
+    Example::
+
+        >>> mg.div(mg.tensor([1.0, 3.0]), 2.0).data
+        array([0.5, 1.5])
+    """
     return _div(a, b)
 
 
 def neg(x: TensorLike) -> Tensor:
-    """``-x``."""
+    """``-x``.
+
+    Example::
+
+        >>> mg.neg(mg.tensor([1.0, -2.0])).data
+        array([-1.,  2.])
+    """
     return _neg(x)
 
 
 def power(x: TensorLike, exponent: float) -> Tensor:
-    """``x ** exponent`` for a Python number ``exponent``."""
+    """``x ** exponent`` for a Python number ``exponent``.
+
+    Example::
+
+        >>> mg.power(mg.tensor([2.0, 3.0]), 2).data
+        array([4., 9.])
+    """
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
         raise TypeError(f"pow: the exponent must be a Python number, got "
                         f"{type(exponent).__name__}")
@@ -277,67 +313,139 @@ def power(x: TensorLike, exponent: float) -> Tensor:
 
 
 def exp(x: TensorLike) -> Tensor:
-    """Elementwise ``e**x``."""
+    """Elementwise ``e**x``.
+
+    Example::
+
+        >>> mg.exp(mg.tensor([0.0])).data
+        array([1.])
+    """
     return _exp_p(x)
 
 
 def log(x: TensorLike) -> Tensor:
-    """Elementwise natural logarithm."""
+    """Elementwise natural logarithm.
+
+    Example::
+
+        >>> mg.log(mg.tensor([1.0])).data
+        array([0.])
+    """
     return _log(x)
 
 
 def tanh(x: TensorLike) -> Tensor:
-    """Elementwise hyperbolic tangent; the VJP uses the output: ``g * (1 - y**2)``."""
+    """Elementwise hyperbolic tangent; the VJP uses the output: ``g * (1 - y**2)``.
+
+    Example::
+
+        >>> mg.tanh(mg.tensor([0.0])).data
+        array([0.])
+    """
     return _tanh(x)
 
 
 def sigmoid(x: TensorLike) -> Tensor:
-    """Elementwise ``1 / (1 + exp(-x))``, computed without overflow for any input."""
+    """Elementwise ``1 / (1 + exp(-x))``, computed without overflow for any input.
+
+    Example::
+
+        >>> mg.sigmoid(mg.tensor([-1000.0, 0.0, 1000.0])).data   # no overflow warning
+        array([0. , 0.5, 1. ])
+    """
     return _sigmoid(x)
 
 
 def relu(x: TensorLike) -> Tensor:
-    """Elementwise ``max(x, 0)``; its gradient at 0 is taken as 0."""
+    """Elementwise ``max(x, 0)``; its gradient at 0 is taken as 0.
+
+    Example::
+
+        >>> mg.relu(mg.tensor([-1.0, 2.0])).data
+        array([0., 2.])
+    """
     return _relu(x)
 
 
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x, axis)``, stable for inputs of any size."""
+    """``x - logsumexp(x, axis)``, stable for inputs of any size.
+
+    Example::
+
+        >>> mg.log_softmax(mg.tensor([[1000.0, 1000.0]])).data   # (B, K), stable
+        array([[-0.69314718, -0.69314718]])
+    """
     return _log_softmax(x, axis=axis)
 
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """Matrix product with NumPy's rules: ``(n, k) @ (k, m) -> (n, m)``, 1-D operands
-    as vectors, leading axes as broadcast batches: ``(B, n, k) @ (k, m) -> (B, n, m)``."""
+    as vectors, leading axes as broadcast batches: ``(B, n, k) @ (k, m) -> (B, n, m)``.
+
+    Example::
+
+        >>> mg.matmul(mg.tensor(np.ones((2, 3))), mg.tensor(np.ones((3, 4)))).shape
+        (2, 4)
+    """
     return _matmul(a, b)
 
 
 def sum(x: TensorLike, axis: int | tuple[int, ...] | None = None,  # noqa: A001
         keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (all by default)."""
+    """Sum over ``axis`` (all by default).
+
+    Example::
+
+        >>> mg.sum(mg.tensor(np.ones((2, 3))), axis=0).data
+        array([2., 2., 2.])
+    """
     return _sum(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x: TensorLike, axis: int | tuple[int, ...] | None = None,
          keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (all by default): the sum divided by the count."""
+    """Mean over ``axis`` (all by default): the sum divided by the count.
+
+    Example::
+
+        >>> mg.mean(mg.tensor([[1.0, 3.0]]), axis=1, keepdims=True).data
+        array([[2.]])
+    """
     x = _as_tensor(x, "mean")
     total = _sum(x, axis=axis, keepdims=keepdims)
     return total * (total.data.size / x.data.size) if x.data.size else total
 
 
 def broadcast_to(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
-    """``x`` repeated along new or size-1 axes to ``shape``, as ``numpy.broadcast_to``."""
+    """``x`` repeated along new or size-1 axes to ``shape``, as ``numpy.broadcast_to``.
+
+    Example::
+
+        >>> mg.broadcast_to(mg.tensor([1.0, 2.0]), (3, 2)).shape
+        (3, 2)
+    """
     return _broadcast(x, shape=tuple(shape))
 
 
 def reshape(x: TensorLike, shape: Any) -> Tensor:
-    """Same data, new shape (one axis may be -1)."""
+    """Same data, new shape (one axis may be -1).
+
+    Example::
+
+        >>> mg.reshape(mg.tensor(np.arange(6.0)), (2, -1)).shape
+        (2, 3)
+    """
     return _reshape(x, shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
 
 
 def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
-    """Permute axes: ``axes=None`` reverses them, else a full permutation."""
+    """Permute axes: ``axes=None`` reverses them, else a full permutation.
+
+    Example::
+
+        >>> mg.transpose(mg.tensor(np.ones((2, 3, 4))), (2, 0, 1)).shape
+        (4, 2, 3)
+    """
     return _transpose(x, axes=None if axes is None else tuple(axes))
 
 
@@ -351,23 +459,48 @@ def _check_index(index: Any) -> Any:
 
 
 def getitem(x: TensorLike, index: Any) -> Tensor:
-    """``x[index]``: basic slicing, integer arrays (repeats accumulate) and boolean masks."""
+    """``x[index]``: basic slicing, integer arrays (repeats accumulate) and boolean masks.
+
+    Example::
+
+        >>> mg.getitem(mg.tensor([1.0, 2.0, 3.0]), [0, 0, 2]).data   # same as x[[0, 0, 2]]
+        array([1., 1., 3.])
+    """
     return _getitem(x, index=_check_index(index))
 
 
 def index_add(g: TensorLike, index: Any, shape: tuple[int, ...]) -> Tensor:
-    """A zero tensor of ``shape`` with ``g`` added at ``index`` (the adjoint of getitem)."""
+    """A zero tensor of ``shape`` with ``g`` added at ``index`` (the adjoint of getitem).
+
+    Example::
+
+        >>> mg.index_add(mg.tensor([1.0, 1.0]), [0, 0], (3,)).data
+        array([2., 0., 0.])
+    """
     return _index_add(g, index=_check_index(index), shape=tuple(shape))
 
 
 def concat(tensors: Sequence[TensorLike], axis: int = -1) -> Tensor:
-    """Join tensors along an existing axis: ``concat([x (B, p), h (B, q)]) -> (B, p+q)``."""
+    """Join tensors along an existing axis: ``concat([x (B, p), h (B, q)]) -> (B, p+q)``.
+
+    Example::
+
+        >>> x, h = mg.tensor(np.ones((2, 3))), mg.tensor(np.zeros((2, 4)))
+        >>> mg.concat([x, h], axis=-1).shape          # (B, p), (B, q) -> (B, p+q)
+        (2, 7)
+    """
     tensors = _join_inputs(tensors, "concat")
     return _concat(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
-    """Join equally shaped tensors along a new axis: T of (B, q) -> (T, B, q)."""
+    """Join equally shaped tensors along a new axis: T of (B, q) -> (T, B, q).
+
+    Example::
+
+        >>> mg.stack([mg.tensor(np.ones((2, 4)))] * 5, axis=0).shape   # T of (B, q) -> (T, B, q)
+        (5, 2, 4)
+    """
     tensors = _join_inputs(tensors, "stack")
     return _stack(*tensors, axis=axis)
 
@@ -383,7 +516,14 @@ def _join_inputs(tensors: Any, op: str) -> list:
 
 def split(x: TensorLike, sections: int | Sequence[int], axis: int = -1) -> list[Tensor]:
     """Split into pieces along ``axis``, as ``numpy.split``: ``sections`` is a number of
-    equal pieces or a list of split points. ``split(z (B, 4q), 4) -> 4 x (B, q)``."""
+    equal pieces or a list of split points. ``split(z (B, 4q), 4) -> 4 x (B, q)``.
+
+    Example::
+
+        >>> i, f, g, o = mg.split(mg.tensor(np.ones((2, 16))), 4)   # (B, 4q) -> 4 x (B, q)
+        >>> i.shape
+        (2, 4)
+    """
     x = _as_tensor(x, "split")
     ax = _normalize_axis(axis, x.ndim, "split")
     length = x.shape[ax]

@@ -38,7 +38,15 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """``buf = momentum * buf + grad`` (``buf = grad`` at first); ``p -= lr * buf``."""
+    """``buf = momentum * buf + grad`` (``buf = grad`` at first); ``p -= lr * buf``.
+
+    Example::
+
+        >>> w = mg.nn.Parameter([1.0])
+        >>> opt = mg.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step(); w.data
+        array([0.8])
+    """
 
     def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
@@ -62,7 +70,15 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba) with bias correction, as ``torch.optim.Adam``."""
+    """Adam (Kingma & Ba) with bias correction, as ``torch.optim.Adam``.
+
+    Example::
+
+        >>> w = mg.nn.Parameter([1.0])
+        >>> opt = mg.optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.data
+        array([0.9])
+    """
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
@@ -93,6 +109,12 @@ def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
     """Scale all gradients together so their global L2 norm is at most ``max_norm``.
 
     Returns the norm before clipping, as ``torch.nn.utils.clip_grad_norm_``.
+
+    Example::
+
+        >>> w = mg.nn.Parameter([0.0, 0.0]); w.grad = np.array([3.0, 4.0])
+        >>> mg.optim.clip_grad_norm([w], 1.0), w.grad.round(3)
+        (5.0, array([0.6, 0.8]))
     """
     grads = [p.grad for p in params if p.grad is not None]
     total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))

@@ -11,7 +11,12 @@ from .nn.module import Module
 
 
 def save(module: Module, path: str | os.PathLike) -> None:
-    """Write ``module.state_dict()`` to ``path`` as an uncompressed ``.npz``."""
+    """Write ``module.state_dict()`` to ``path`` as an uncompressed ``.npz``.
+
+    Example::
+
+        >>> mg.save(mg.nn.Linear(3, 2), "linear.npz")    # doctest: +SKIP
+    """
     np.savez(path, **module.state_dict())
 
 
@@ -20,6 +25,10 @@ def load(module: Module, path: str | os.PathLike) -> Module:
 
     Arrays are read with ``allow_pickle=False``; a missing or extra key or a wrong shape
     or dtype raises ValueError and leaves the module untouched.
+
+    Example::
+
+        >>> layer = mg.load(mg.nn.Linear(3, 2), "linear.npz")    # doctest: +SKIP
     """
     with np.load(path, allow_pickle=False) as archive:
         state: dict[str, Any] = {key: archive[key] for key in archive.files}

@@ -271,7 +271,13 @@ def make_tensor(data: np.ndarray, requires_grad: bool, prim: Any, inputs: tuple 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
            name: str | None = None) -> Tensor:
-    """Make a leaf tensor; same arguments as :class:`Tensor`."""
+    """Make a leaf tensor; same arguments as :class:`Tensor`.
+
+    Example::
+
+        >>> mg.tensor([[1.0, 2.0]], requires_grad=True).shape
+        (1, 2)
+    """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 

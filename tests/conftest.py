@@ -2,6 +2,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# needs torch, which is not a test dependency: it only regenerates the fixtures
+collect_ignore = ["fixtures/make_torch_reference.py"]
+
 # CI is deterministic (derandomize); locally the same examples count, fresh seeds.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=30,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,13 @@ from ..tensor import Tensor
 
 
 def mse_loss(pred: Tensor, target: Any) -> Tensor:
-    """Mean of ``(pred - target) ** 2`` over all elements; shapes must match."""
+    """Mean of ``(pred - target) ** 2`` over all elements; shapes must match.
+
+    Example::
+
+        >>> mse_loss(mg.tensor([[1.0], [3.0]]), np.array([[0.0], [1.0]])).item()
+        2.5
+    """
     target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
     if pred.shape != target_shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape "
@@ -26,6 +32,12 @@ def cross_entropy(logits: Tensor, target_indices: Any) -> Tensor:
     Args:
         logits: (B, K) unnormalised scores.
         target_indices: (B,) integers in [0, K).
+
+    Example::
+
+        >>> logits = mg.tensor([[2.0, 0.0], [0.0, 2.0]])   # (B, K)
+        >>> round(cross_entropy(logits, np.array([0, 1])).item(), 4)
+        0.1269
     """
     targets = np.asarray(target_indices)
     if logits.ndim != 2:
