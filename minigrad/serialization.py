@@ -15,7 +15,11 @@ def save(module: Module, path: str | os.PathLike) -> None:
 
     Example::
 
-        >>> mg.save(mg.nn.Linear(3, 2), "linear.npz")    # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "linear.npz"
+        >>> mg.save(mg.nn.Linear(3, 2), path)
+        >>> sorted(np.load(path).files)
+        ['W', 'b']
     """
     np.savez(path, **module.state_dict())
 
@@ -28,7 +32,12 @@ def load(module: Module, path: str | os.PathLike) -> Module:
 
     Example::
 
-        >>> layer = mg.load(mg.nn.Linear(3, 2), "linear.npz")    # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "linear.npz"
+        >>> mg.save(mg.nn.Linear(3, 2), path)
+        >>> layer = mg.load(mg.nn.Linear(3, 2), path)
+        >>> layer.W.shape
+        (3, 2)
     """
     with np.load(path, allow_pickle=False) as archive:
         state: dict[str, Any] = {key: archive[key] for key in archive.files}
