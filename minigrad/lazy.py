@@ -64,11 +64,12 @@ class Product:
         return 2
 
     def __getitem__(self, index: Any) -> Any:
-        """Columns ``[:, j0:j1]`` stay a product of the selected columns of ``b``; any
-        other index evaluates the product first."""
-        if (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
-                and isinstance(index[1], slice)):
-            return Product(self.a, self.b[:, index[1]])
+        """Slices of rows and columns stay a product (``(a @ b)[r, c] = a[r] @ b[:, c]``);
+        any other index evaluates the product first."""
+        items = index if isinstance(index, tuple) else (index,)
+        if len(items) <= 2 and all(isinstance(i, slice) for i in items):
+            rows, columns = (*items, slice(None))[:2]
+            return Product(self.a[rows], self.b[:, columns])
         return (self.a @ self.b)[index]
 
     def add_to(self, out: np.ndarray) -> np.ndarray:

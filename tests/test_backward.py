@@ -162,3 +162,22 @@ def test_topological_order_lists_outputs_first():
     b = a + x
     order = mg.topological_order([b])
     assert order.index(b) < order.index(a) < order.index(x)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_concat_of_matmul_gradients_along_any_axis(axis):
+    # the matmul's gradient reaches concat unevaluated; every slice of it must be right
+    rng = np.random.default_rng(0)
+    a = mg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((6, 4) if axis else (3, 4)), requires_grad=True)
+    assert mg.gradcheck(lambda a, b, w: mg.tanh(mg.concat([a, b], axis=axis) @ w), a, b, w)
+
+
+def test_lazy_gradients_are_exact_where_they_meet():
+    # several slices and products accumulate into one tensor's gradient
+    rng = np.random.default_rng(1)
+    z = mg.tensor(rng.standard_normal((3, 8)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    assert mg.gradcheck(lambda z, w: sum((p @ w for p in mg.split(z, 2)), start=0) * z[:, :5],
+                        z, w)
