@@ -249,6 +249,9 @@ def draw_graph(*roots: Tensor, values: bool = False, grads: bool = False, heat: 
     """
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("draw_graph: pass one or more Tensors")
+    if any(r._prim is not None and r._inputs is None for r in roots):
+        raise ValueError("draw_graph: backward() already freed this tensor's graph; draw "
+                         "before backward(), or call backward(retain_graph=True)")
     if depth is not None and depth < 1:
         raise ValueError(f"draw_graph: depth must be None or at least 1, got {depth}")
     if rankdir not in ("LR", "TB", "RL", "BT"):

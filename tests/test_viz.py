@@ -170,10 +170,25 @@ def test_missing_dot_says_how_to_install_it(monkeypatch, tmp_path):
      "depth must be None or at least 1, got 0"),
     (lambda: mg.viz.draw_graph(mg.tensor([1.0]), rankdir="XY"), ValueError,
      "rankdir must be LR, TB, RL or BT"),
+    (lambda: mg.viz.draw_graph(_after_backward()), ValueError,
+     r"^draw_graph: backward\(\) already freed this tensor's graph; draw before"),
 ])
 def test_argument_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def _after_backward():
+    loss = (mg.tensor([1.0, 2.0], requires_grad=True) * 2).sum()
+    loss.backward()
+    return loss
+
+
+def test_drawing_after_backward_with_retain_graph_works():
+    loss = unrolled_loss("rnn", 3)
+    loss.backward(retain_graph=True)
+    _, nodes, _ = layout(mg.viz.draw_graph(loss, heat=True))
+    assert len(nodes) > 10
 
 
 def test_graph_command_draws_a_file(tmp_path, capsys):
