@@ -34,11 +34,16 @@ class DemoSettings:
     flow_seeds: int = 5
     seeds: int = 3
     jobs: int = 2
+    #: the recall-first task: (cell, forget bias, T), at Adam lr 1e-3
+    recall: tuple[tuple[str, float, int], ...] = (
+        ("rnn", 1.0, 10), ("rnn", 1.0, 20), ("lstm", 1.0, 50), ("lstm", 1.0, 100),
+        ("lstm", 4.0, 100), ("lstm-no-forget", 1.0, 100))
+    recall_steps: int = 1000
 
     @classmethod
     def quick(cls) -> DemoSettings:
         return cls(lags=(5, 10), steps=600, test_size=200, flow_length=30, flow_seeds=2,
-                   seeds=1)
+                   seeds=1, recall=())
 
 
 def _train_quietly(config: TrainConfig) -> TrainResult:
@@ -46,13 +51,26 @@ def _train_quietly(config: TrainConfig) -> TrainResult:
 
 
 def run_grid(settings: DemoSettings, log=print) -> list[TrainResult]:
-    """Train every cell at every lag, longest runs first, on ``settings.jobs`` processes."""
+    """Train every cell at every lag on the adding problem, longest runs first."""
     configs = [TrainConfig(cell=cell, T=T, steps=settings.steps, test_size=settings.test_size,
                            seed=seed)
                for T in sorted(settings.lags, reverse=True) for cell in CELLS
                for seed in range(settings.seeds)]
+    return train_all(configs, settings.jobs, log)
+
+
+def run_recall(settings: DemoSettings, log=print) -> list[TrainResult]:
+    """The recall-first task (K=4 symbols) at the settings' (cell, forget bias, T)."""
+    configs = [TrainConfig(task="recall", cell=cell, T=T, forget_bias=bias, lr=1e-3,
+                           steps=settings.recall_steps, test_size=min(settings.test_size, 500))
+               for cell, bias, T in settings.recall]
+    return train_all(configs, settings.jobs, log)
+
+
+def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainResult]:
+    """Train each configuration, on ``jobs`` processes, logging each as it finishes."""
     results = []
-    if settings.jobs <= 1:
+    if jobs <= 1:
         for config in configs:
             results.append(_train_quietly(config))
             log(_one_line(results[-1]))
@@ -60,7 +78,7 @@ def run_grid(settings: DemoSettings, log=print) -> list[TrainResult]:
     # Fresh interpreters with single-threaded BLAS: the runs are the parallelism.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    with ProcessPoolExecutor(settings.jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(_train_quietly, c) for c in configs]
         for future in as_completed(futures):
             results.append(future.result())
@@ -70,8 +88,21 @@ def run_grid(settings: DemoSettings, log=print) -> list[TrainResult]:
 
 def _one_line(r: TrainResult) -> str:
     verdict = f"solved at {r.solved_at}" if r.solved else f"not solved in {r.steps_run}"
-    return (f"  done: {r.config.cell:<15} T={r.config.T:<4} seed {r.config.seed}  {verdict:<20} "
-            f"best test MSE {r.best_score:.4f}  ({r.seconds:.0f}s)")
+    score = ("best test MSE" if r.config.task == "adding" else "best test accuracy")
+    return (f"  done: {r.config.task:<7}{r.config.cell:<15} T={r.config.T:<4} seed "
+            f"{r.config.seed}  {verdict:<20} {score} {r.best_score:.4f}  ({r.seconds:.0f}s)")
+
+
+def recall_table(results: list[TrainResult]) -> str:
+    """cell, forget bias, T: solved or not, at which step, best test accuracy."""
+    header = f"{'cell':<16}{'forget bias':>12}{'T':>5}{'solved at':>11}{'best accuracy':>15}"
+    rows = [header, "-" * len(header)]
+    for r in sorted(results, key=lambda r: (CELLS.index(r.config.cell), r.config.forget_bias,
+                                            r.config.T)):
+        bias = f"{r.config.forget_bias:g}" if r.config.cell == "lstm" else "-"
+        rows.append(f"{r.config.cell:<16}{bias:>12}{r.config.T:>5}"
+                    f"{r.solved_at if r.solved else 'no':>11}{r.best_score:>15.3f}")
+    return "\n".join(rows)
 
 
 def _groups(results: list[TrainResult]) -> dict[tuple[str, int], list[TrainResult]]:
@@ -136,6 +167,35 @@ def claims(results: list[TrainResult], flows: list[gradflow.FlowResult],
     return out
 
 
+def run_recall_section(settings: DemoSettings, verdicts: list, log=print) -> list[TrainResult]:
+    log(f"\n4. How long a cell remembers: recall the first of 4 symbols after T steps of "
+        f"distractors (chance 0.25, solved = test accuracy >= 0.99, Adam lr 1e-3, at most "
+        f"{settings.recall_steps} steps)")
+    recall = run_recall(settings, log)
+    log("")
+    log(recall_table(recall))
+    for text, holds, number in recall_claims(recall):
+        verdicts.append((text, holds, number))
+        log(f"  [{'yes' if holds else 'NO '}] {text}: {number}")
+    return recall
+
+
+def recall_claims(results: list[TrainResult]) -> list[tuple[str, bool, str]]:
+    """Where the longest recall lag ran with forget bias 1 and 4: does only bias 4 solve it?"""
+    runs = {(r.config.forget_bias, r.config.T): r for r in results if r.config.cell == "lstm"}
+    lags = [T for (bias, T) in runs if bias == 1.0 and (4.0, T) in runs]
+    if not lags:
+        return []
+    T = max(lags)
+    weak, strong = runs[(1.0, T)], runs[(4.0, T)]
+    return [(f"the forget gate's bias decides how long the LSTM remembers: at T={T} it "
+             f"fails with bias 1 and solves the task with bias 4",
+             strong.solved and not weak.solved,
+             f"bias 1 best accuracy {weak.best_score:.3f}; bias 4 "
+             + (f"solved at step {strong.solved_at}" if strong.solved else
+                f"best accuracy {strong.best_score:.3f}"))]
+
+
 def run(settings: DemoSettings, out_dir: Path, log=print) -> dict:
     """Run everything, print the tables, write pictures and results.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -156,18 +216,21 @@ def run(settings: DemoSettings, out_dir: Path, log=print) -> dict:
     log("\n3. The argument, measured")
     for text, holds, number in verdicts:
         log(f"  [{'yes' if holds else 'NO '}] {text}: {number}")
+    recall = run_recall_section(settings, verdicts, log) if settings.recall else []
     pictures.update(_pictures(out_dir))
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, NumPy {np.__version__}",
-        "settings": settings.__dict__ | {"lags": list(settings.lags)},
+        "settings": settings.__dict__ | {"lags": list(settings.lags),
+                                         "recall": [list(r) for r in settings.recall]},
         "gradient_flow": {f.cell: {"decay_per_step": f.decays,
                                    "relative": {str(lag): f.relative(lag).tolist()
                                                 for lag in gradflow.LAGS
                                                 if lag < f.norms.shape[1]}}
                           for f in flows},
         "runs": [r.to_dict() for r in results],
+        "recall_runs": [r.to_dict() for r in recall],
         "claims": [{"claim": t, "holds": h, "measured": n} for t, h, n in verdicts],
         "pictures": pictures,
         "seconds": time.perf_counter() - start,

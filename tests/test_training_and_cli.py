@@ -86,3 +86,21 @@ def test_quick_demo_writes_results(tmp_path, capsys):
     report = json.loads((tmp_path / "results.json").read_text())
     assert len(report["runs"]) == 6 and report["claims"]
     assert "the LSTM solves T=10" in capsys.readouterr().out
+
+
+def _result(bias, T, solved_at, best):
+    from lstm.training import TrainResult
+    config = TrainConfig(task="recall", cell="lstm", T=T, forget_bias=bias)
+    return TrainResult(config, solved_at is not None, solved_at, best, best, 1000, 1.0)
+
+
+def test_recall_claim_compares_forget_biases_at_the_longest_shared_lag():
+    from lstm.demo import recall_claims
+    (text, holds, number), = recall_claims([_result(1.0, 100, None, 0.28),
+                                            _result(4.0, 100, 800, 0.994),
+                                            _result(1.0, 50, None, 0.27)])
+    assert holds and "T=100" in text and number == ("bias 1 best accuracy 0.280; bias 4 "
+                                                    "solved at step 800")
+    (_, holds, _), = recall_claims([_result(1.0, 20, 300, 1.0), _result(4.0, 20, 300, 1.0)])
+    assert not holds
+    assert recall_claims([_result(4.0, 20, 300, 1.0)]) == []
