@@ -30,12 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     e = (a * b).named("e")
     d = (e + c).named("d")
     loss = (d * f).named("L")
+    # micrograd's picture: every value with its data and gradient, every op between them
+    # (drawn before backward(), which frees the graph as it goes)
+    picture = mg.viz.draw_graph(loss, values=True, grads=True)
     loss.backward()
     print(f"L = {loss.item():g}")
     for t in (a, b, c, f):
         print(f"  dL/d{t.name} = {t.grad.item():g}")
-    # micrograd's picture: every value with its data and gradient, every op between them
-    picture = mg.viz.draw_graph(loss, values=True, grads=True)
     try:
         print(f"graph with values and gradients: {mg.viz.save(picture, args.output)}")
     except mg.viz.DotNotFoundError as error:

@@ -65,19 +65,23 @@ class Primitive:
     def __call__(self, *args: Any, **params: Any) -> Tensor:
         dtype = None
         requires_grad = False
-        all_tensors = True
+        arrays = []
         for a in args:
-            if isinstance(a, Tensor):
-                if dtype is None:
-                    dtype = a.data.dtype
-                if a.requires_grad:
-                    requires_grad = True
-            else:
-                all_tensors = False
-        if all_tensors:
+            if not isinstance(a, Tensor):
+                break
+            data = a.data
+            arrays.append(data)
+            if dtype is None:
+                dtype = data.dtype
+            if a.requires_grad:
+                requires_grad = True
+        else:  # every argument is a Tensor: the common case, one pass
             inputs = args
-            arrays = [a.data for a in args]
-        else:
+        if len(arrays) < len(args):
+            for a in args:
+                if isinstance(a, Tensor):
+                    dtype = dtype or a.data.dtype
+                    requires_grad = requires_grad or a.requires_grad
             inputs = tuple(self._constant(a, dtype) for a in args)
             arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
         try:
