@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--hidden", type=_positive, default=32, help="hidden size")
     tr.add_argument("--steps", type=_positive, default=3000)
     tr.add_argument("--batch", type=_positive, default=32)
-    tr.add_argument("--lr", type=float, default=1e-2)
+    tr.add_argument("--lr", type=float, help="Adam learning rate (default: the task's, "
+                    "1e-2 for adding, 1e-3 for recall)")
     tr.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip")
     tr.add_argument("--forget-bias", type=float, default=1.0)
     tr.add_argument("--test-size", type=_positive, default=1000)
@@ -104,7 +105,8 @@ def _train(args: argparse.Namespace) -> int:
     from .training import TrainConfig, train
 
     config = TrainConfig(task=args.task, cell=args.cell, T=args.T, hidden_size=args.hidden,
-                         batch_size=args.batch, steps=args.steps, lr=args.lr, clip=args.clip,
+                         batch_size=args.batch, steps=args.steps,
+                         lr=TASKS[args.task].lr if args.lr is None else args.lr, clip=args.clip,
                          forget_bias=args.forget_bias, test_size=args.test_size,
                          seed=args.seed)
     result = train(config)

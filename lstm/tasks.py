@@ -81,7 +81,8 @@ class Task:
 
     ``make(n, T, rng, dtype) -> (xs, ys)``; ``kind`` is "regression" (MSE, solved when
     below ``threshold``) or "classification" (accuracy, solved when at least
-    ``threshold``); ``baseline`` is the score of a model that learned nothing.
+    ``threshold``); ``baseline`` is the score of a model that learned nothing;
+    ``lr`` is the Adam learning rate that works for it with hidden size 32.
     """
 
     name: str
@@ -91,9 +92,11 @@ class Task:
     kind: str
     threshold: float
     baseline: float
+    lr: float
 
 
 TASKS = {
-    "adding": Task("adding", adding_problem, 2, 1, "regression", 0.01, ADDING_BASELINE_MSE),
-    "recall": Task("recall", recall_first, 5, 4, "classification", 0.99, 0.25),
+    "adding": Task("adding", adding_problem, 2, 1, "regression", 0.01, ADDING_BASELINE_MSE,
+                   1e-2),
+    "recall": Task("recall", recall_first, 5, 4, "classification", 0.99, 0.25, 1e-3),
 }

@@ -104,3 +104,12 @@ def test_recall_claim_compares_forget_biases_at_the_longest_shared_lag():
     (_, holds, _), = recall_claims([_result(1.0, 20, 300, 1.0), _result(4.0, 20, 300, 1.0)])
     assert not holds
     assert recall_claims([_result(4.0, 20, 300, 1.0)]) == []
+
+
+def test_train_uses_the_tasks_learning_rate_unless_given(tmp_path):
+    out = tmp_path / "run.json"
+    for argv, lr in ((["--task", "recall"], 1e-3), (["--task", "recall", "--lr", "0.05"], 0.05),
+                     ([], 1e-2)):
+        assert main(["train", *argv, "--T", "3", "--steps", "1", "--test-size", "5",
+                     "--json", str(out)]) == 0
+        assert json.loads(out.read_text())["config"]["lr"] == lr
