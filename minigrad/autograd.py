@@ -1,10 +1,11 @@
 """Reverse mode: the topological order, the backward sweep and the gradient door.
 
-The sweep visits tensors from the outputs back to the leaves in an order computed
-without recursion. Pending gradients live in a dict and are popped as the sweep
-passes, so each tensor's gradient is complete when it is used and released right
-after. Unless the graph is retained, each visited tensor forgets its inputs, so the
-graph is garbage as soon as the sweep is over (and a second sweep gets a clear error).
+The graph's vertices are nodes (results of primitives) and leaf tensors. The sweep
+visits them from the outputs back to the leaves in an order computed without recursion.
+Pending gradients live in a dict and are popped as the sweep passes, so each gradient is
+complete when it is used and released right after. Unless the graph is retained, each
+visited node forgets its inputs and saved arrays, so the graph is garbage as soon as the
+sweep is over (and a second sweep gets a clear error).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from .context import STATE, enable_grad
 from .lazy import LAZY, Product
 from .primitive import check_finite
-from .tensor import Tensor, make_tensor
+from .tensor import Node, Tensor, handle, make_tensor
 
 FREED_GRAPH = ("backward: this part of the graph was already freed by an earlier "
                "backward(); pass retain_graph=True to the first backward() (or to "
@@ -39,13 +40,19 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def _creation_number(t: Tensor) -> int:
-    return t._seq
+def _creation_number(v: Node | Tensor) -> int:
+    return v._seq
 
 
-def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True) -> list[Tensor]:
-    """Every tensor that leads to ``roots`` (by default only those that require grad),
-    outputs first.
+def vertex(t: Tensor) -> Node | Tensor:
+    """The graph vertex of a tensor: its node, or the tensor itself for a leaf."""
+    return t._node or t
+
+
+def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True) -> list:
+    """The graph vertices (nodes and leaf tensors) that lead to ``roots``, outputs first;
+    by default only those that require grad. Each has ``op``, ``name``, ``shape``,
+    ``dtype`` and ``scope``.
 
     An iterative walk collects them (no recursion); sorting by creation number orders
     them, since every op's inputs were created before its output.
@@ -54,27 +61,31 @@ def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True)
 
         >>> x = mg.tensor([1.0], requires_grad=True)
         >>> y = x * 2
-        >>> [t.op for t in mg.topological_order([y.sum()])]
+        >>> [v.op for v in mg.topological_order([y.sum()])]
         ['sum', 'mul', None]
     """
-    seen = {id(r) for r in roots}
-    found = list(dict.fromkeys(roots))
-    stack = list(found)
+    found = list(dict.fromkeys(vertex(r) for r in roots))
+    seen = {id(v) for v in found}
+    stack = [v for v in found if type(v) is Node]
     while stack:
-        for x in stack.pop()._inputs or ():
-            if (isinstance(x, Tensor) and id(x) not in seen
-                    and (x.requires_grad or not only_requiring_grad)):
+        for x in stack.pop().inputs or ():
+            if type(x) is Node:
+                if id(x) not in seen:
+                    seen.add(id(x))
+                    found.append(x)
+                    stack.append(x)
+            elif (isinstance(x, Tensor) and id(x) not in seen
+                  and (x.requires_grad or not only_requiring_grad)):
                 seen.add(id(x))
                 found.append(x)
-                stack.append(x)
     found.sort(key=_creation_number, reverse=True)
     return found
 
 
-def _fit(g: Any, x: Tensor, op: str) -> Any:
+def _fit(g: Any, x: Node | Tensor, op: str) -> Any:
     """The one door every input gradient passes: undo broadcasting, match the input's
     dtype, and check the shape, so that no primitive has to."""
-    shape = x.data.shape
+    shape = x.shape
     if type(g) in LAZY:
         return g
     if g.shape != shape:
@@ -83,8 +94,8 @@ def _fit(g: Any, x: Tensor, op: str) -> Any:
         except (ValueError, IndexError):
             raise RuntimeError(f"the VJP of {op} returned a gradient of shape {g.shape} "
                                f"for an input of shape {shape}") from None
-    if g.dtype != x.data.dtype and not isinstance(g, Tensor):
-        g = g.astype(x.data.dtype)
+    if g.dtype != x.dtype and not isinstance(g, Tensor):
+        g = g.astype(x.dtype)
     return g
 
 
@@ -107,7 +118,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
                              f"{root.shape}")
         if isinstance(grad, Tensor) and create_graph:
             return grad
-    return make_tensor(g, False, None, None, None) if create_graph else g
+    return make_tensor(g, False, None) if create_graph else g
 
 
 def _accumulate(grads: dict, owned: set, x: Tensor, previous: Any, g: Any) -> None:
@@ -122,8 +133,8 @@ def _accumulate(grads: dict, owned: set, x: Tensor, previous: Any, g: Any) -> No
     elif isinstance(previous, Tensor) or isinstance(g, Tensor):
         grads[x] = previous + g  # create_graph: every sum is recorded
     else:
-        private = (previous.dense(x.data.dtype) if type(previous) in LAZY
-                   else np.array(previous, dtype=x.data.dtype, copy=True))
+        private = (previous.dense(x.dtype) if type(previous) in LAZY
+                   else np.array(previous, dtype=x.dtype, copy=True))
         grads[x] = private
         owned.add(id(x))
         _accumulate(grads, owned, x, private, g)
@@ -133,52 +144,61 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
            create_graph: bool, wanted: dict[int, Any] | None) -> None:
     """Propagate ``seeds`` from ``roots`` to every leaf.
 
-    With ``wanted`` (ids of tensors whose gradient is asked for) the gradients are put
+    With ``wanted`` (ids of vertices whose gradient is asked for) the gradients are put
     there and no ``.grad`` is touched; otherwise they accumulate into the leaves.
     Pending gradients are popped as the sweep passes, so each is complete when used.
     """
     order = topological_order(roots)
-    grads: dict[Tensor, Any] = {}
-    owned: set[int] = set()  # ids of tensors whose pending gradient is a private buffer
+    grads: dict[Any, Any] = {}
+    owned: set[int] = set()  # ids of vertices whose pending gradient is a private buffer
     for root, seed in zip(roots, seeds):
-        previous = grads.get(root)
+        v = vertex(root)
+        previous = grads.get(v)
         if previous is None:
-            grads[root] = seed
+            grads[v] = seed
         else:
-            _accumulate(grads, owned, root, previous, seed)
+            _accumulate(grads, owned, v, previous, seed)
     anomaly = STATE.anomaly
-    for position, t in enumerate(order):
-        order[position] = None  # the sweep holds no tensor it has passed
-        g = grads.pop(t, None)
+    for position, v in enumerate(order):
+        order[position] = None  # the sweep holds no vertex it has passed
+        g = grads.pop(v, None)
         if g is None:
             continue
-        is_owned = id(t) in owned
+        is_node = type(v) is Node
+        is_owned = id(v) in owned
         if is_owned:
-            owned.discard(id(t))
+            owned.discard(id(v))
         elif type(g) in LAZY and not (
-                type(g) is Product and t._prim is not None and t._prim.selects_from_g
-                and wanted is None and not t._retains_grad):
-            g, is_owned = g.dense(t.data.dtype), True
+                type(g) is Product and is_node and v.prim.selects_from_g
+                and wanted is None and not v.retains_grad):
+            g, is_owned = g.dense(v.dtype), True
         if wanted is not None:
-            if id(t) in wanted:
-                wanted[id(t)] = g
-        elif t._prim is None or t._retains_grad:
-            _store_grad(t, g, is_owned)
-        prim = t._prim
-        if prim is None:
+            if id(v) in wanted:
+                wanted[id(v)] = g
+        elif not is_node:
+            _store_grad(v, g, is_owned)
+        elif v.retains_grad:
+            t = v.tensor() if v.tensor is not None else None
+            if t is not None:
+                _store_grad(t, g, is_owned)
+        if not is_node:
             continue
-        inputs = t._inputs
+        inputs = v.inputs
         if inputs is None:
             raise RuntimeError(FREED_GRAPH)
+        prim = v.prim
+        # what the VJP reads: saved arrays, or the vertices (shape, ndim, dtype) otherwise
         if create_graph:
-            y, values = t, inputs
+            values = ([handle(a, x) for a, x in zip(v.saved, inputs)] if v.saved is not None
+                      else inputs)
+            y = handle(v.out, v) if v.out is not None else v
         else:
-            y = t.data
-            values = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        params = t._params
+            values = v.saved if v.saved is not None else inputs
+            y = v.out if v.out is not None else v
+        params = v.params
         vjps = prim.vjps
         for k, x in enumerate(inputs):
-            if not (isinstance(x, Tensor) and x.requires_grad):
+            if type(x) is not Node and not (isinstance(x, Tensor) and x.requires_grad):
                 continue
             if vjps is None:
                 gx = prim.vjp_each(k, g, y, *values, **params)
@@ -186,12 +206,11 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
                 gx = vjps[k](g, y, *values)
             else:
                 gx = vjps[k](g, y, *values, **params)
-            data = x.data
-            if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
+            if type(gx) is not np.ndarray or gx.shape != x.shape or gx.dtype != x.dtype:
                 gx = _fit(gx, x, prim.name)
             if anomaly:
-                where = f" (scope {t.scope})" if t.scope else ""
-                check_finite(gx.dense(x.data.dtype) if type(gx) in LAZY else gx,
+                where = f" (scope {v.scope})" if v.scope else ""
+                check_finite(gx.dense(x.dtype) if type(gx) in LAZY else gx,
                              f"{prim.name}: the backward pass produced NaN or inf in the "
                              f"gradient of input {k}{where}")
             previous = grads.get(x)
@@ -200,7 +219,7 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             else:
                 _accumulate(grads, owned, x, previous, gx)
         if not retain_graph:
-            t._inputs = None
+            v.inputs = v.saved = v.out = None
 
 
 def _store_grad(t: Tensor, g: Any, owned: bool) -> None:
@@ -262,7 +281,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError("grad: every input must be a Tensor with requires_grad=True")
     seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
-    wanted: dict[int, Any] = {id(x): None for x in inputs}
+    wanted: dict[int, Any] = {id(vertex(x)): None for x in inputs}
     retain = create_graph if retain_graph is None else retain_graph
     if create_graph:
         with enable_grad():
@@ -271,7 +290,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         _sweep(outputs, seeds, retain, False, wanted)
     results = []
     for k, x in enumerate(inputs):
-        g = wanted[id(x)]
+        g = wanted[id(vertex(x))]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(f"grad: input {k} (shape {x.shape}) is not used to "
@@ -280,6 +299,12 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         elif isinstance(g, Tensor):
             results.append(g)
         else:
-            results.append(make_tensor(np.array(g, dtype=x.dtype, copy=True), False,
-                                       None, None, None))
+            results.append(make_tensor(np.array(g, dtype=x.dtype, copy=True), False, None))
     return tuple(results)
+
+
+def vertex_gradients(roots: Sequence[Tensor], vertices: Sequence[Any]) -> dict[int, Any]:
+    """d(sum of roots)/d(v) for each vertex, by id; the graph is kept (for pictures)."""
+    wanted: dict[int, Any] = {id(v): None for v in vertices}
+    _sweep(list(roots), [_seed(r, None, False) for r in roots], True, False, wanted)
+    return {k: g for k, g in wanted.items() if g is not None}

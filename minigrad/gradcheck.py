@@ -23,7 +23,7 @@ def outputs_of(result: Any) -> list[Tensor]:
 
 def float64_leaves(inputs: Sequence[Any]) -> list[Any]:
     """Float64 copies of the tensor inputs, as fresh leaves; other inputs unchanged."""
-    return [make_tensor(np.array(x.data, dtype=np.float64), x.requires_grad, None, None, None)
+    return [make_tensor(np.array(x.data, dtype=np.float64), x.requires_grad, None)
             if isinstance(x, Tensor) else x for x in inputs]
 
 

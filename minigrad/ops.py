@@ -79,28 +79,28 @@ def _explain_broadcast(name: str):
 _add = Primitive("add", np.add,
                  lambda g, y, a, b: g,
                  lambda g, y, a, b: g,
-                 explain=_explain_broadcast("add"))
+                 explain=_explain_broadcast("add"), saves="none")
 
 _sub = Primitive("sub", np.subtract,
                  lambda g, y, a, b: g,
                  lambda g, y, a, b: -g,
-                 explain=_explain_broadcast("sub"))
+                 explain=_explain_broadcast("sub"), saves="none")
 
 _mul = Primitive("mul", np.multiply,
                  lambda g, y, a, b: g * b,
                  lambda g, y, a, b: g * a,
-                 explain=_explain_broadcast("mul"))
+                 explain=_explain_broadcast("mul"), saves="inputs")
 
 _div = Primitive("div", np.divide,
                  lambda g, y, a, b: g / b,
                  lambda g, y, a, b: -g * y / b,
-                 explain=_explain_broadcast("div"))
+                 explain=_explain_broadcast("div"), saves="both")
 
 _neg = Primitive("neg", np.negative,
-                 lambda g, y, x: -g)
+                 lambda g, y, x: -g, saves="none")
 
 _pow = Primitive("pow", lambda x, exponent: np.power(x, exponent),
-                 lambda g, y, x, exponent: g * exponent * x ** (exponent - 1))
+                 lambda g, y, x, exponent: g * exponent * x ** (exponent - 1), saves="inputs")
 
 # ---- elementwise functions -----------------------------------------------------------------
 
@@ -121,14 +121,15 @@ def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-_exp_p = Primitive("exp", np.exp, lambda g, y, x: g * y)
-_log = Primitive("log", np.log, lambda g, y, x: g / x)
-_tanh = Primitive("tanh", np.tanh, lambda g, y, x: g * (1 - y * y))
-_sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, y, x: g * y * (1 - y))
-_relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, y, x: g * (_value(x) > 0))
+_exp_p = Primitive("exp", np.exp, lambda g, y, x: g * y, saves="output")
+_log = Primitive("log", np.log, lambda g, y, x: g / x, saves="inputs")
+_tanh = Primitive("tanh", np.tanh, lambda g, y, x: g * (1 - y * y), saves="output")
+_sigmoid = Primitive("sigmoid", _sigmoid_forward, lambda g, y, x: g * y * (1 - y), saves="output")
+_relu = Primitive("relu", lambda x: np.maximum(x, 0), lambda g, y, x: g * (_value(x) > 0),
+                  saves="inputs")
 _log_softmax = Primitive(
     "log_softmax", _log_softmax_forward,
-    lambda g, y, x, axis: g - _exp(y) * g.sum(axis=axis, keepdims=True))
+    lambda g, y, x, axis: g - _exp(y) * g.sum(axis=axis, keepdims=True), saves="output")
 
 # ---- linear algebra ------------------------------------------------------------------------
 
@@ -164,26 +165,27 @@ def _explain_matmul(a: Any, b: Any) -> str:
 
 
 _matmul = Primitive("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b,
-                    explain=_explain_matmul)
+                    explain=_explain_matmul, saves="inputs")
 
 # ---- reductions and shape ------------------------------------------------------------------
 
 _sum = Primitive(
     "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     lambda g, y, x, axis, keepdims: _broadcast_to(_unreduce(g, x.shape, axis, keepdims),
-                                                  x.shape))
+                                                  x.shape), saves="none")
 
 # Broadcasting's VJP is the identity: the backward sweep sums the gradient back down
 # to the input's shape, as it does for every op that broadcasts.
 _broadcast = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
-                       lambda g, y, x, shape: g)
+                       lambda g, y, x, shape: g, saves="none")
 
 _reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
-                     lambda g, y, x, shape: g.reshape(x.shape))
+                     lambda g, y, x, shape: g.reshape(x.shape), saves="none")
 
 _transpose = Primitive(
     "transpose", lambda x, axes: np.transpose(x, axes),
-    lambda g, y, x, axes: g.transpose(*(np.argsort(axes) if axes is not None else ())))
+    lambda g, y, x, axes: g.transpose(*(np.argsort(axes) if axes is not None else ())),
+    saves="none")
 
 # ---- indexing, joining -------------------------------------------------------------------
 
@@ -198,10 +200,10 @@ def _index_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.
 
 
 _getitem = Primitive("getitem", lambda x, index: x[index],
-                     lambda g, y, x, index: _scatter(g, index, x.shape))
+                     lambda g, y, x, index: _scatter(g, index, x.shape), saves="none")
 
 _index_add = Primitive("index_add", _index_add_forward,
-                       lambda g, y, x, index, shape: g[index])
+                       lambda g, y, x, index, shape: g[index], saves="none")
 
 
 def _concat_vjp(k: int, g: Any, y: Any, *xs: Any, axis: int) -> Any:
@@ -218,11 +220,12 @@ def _explain_join(name: str):
 
 
 _concat = Primitive("concat", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                    vjp_each=_concat_vjp, explain=_explain_join("concat"), selects_from_g=True)
+                    vjp_each=_concat_vjp, explain=_explain_join("concat"), selects_from_g=True,
+                    saves="none")
 
 _stack = Primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
                    vjp_each=lambda k, g, y, *xs, axis: g[(slice(None),) * (axis % y.ndim) + (k,)],
-                   explain=_explain_join("stack"))
+                   explain=_explain_join("stack"), saves="none")
 
 #: Every primitive, for tests and documentation to iterate over.
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
@@ -237,7 +240,7 @@ TensorLike = Any  # a Tensor, an ndarray, a Python number or a (nested) list of 
 def _as_tensor(x: TensorLike, who: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    return make_tensor(to_float_array(x, None, who), False, None, None, None)
+    return make_tensor(to_float_array(x, None, who), False, None)
 
 
 def add(a: TensorLike, b: TensorLike) -> Tensor:

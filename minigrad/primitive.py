@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .context import STATE
-from .tensor import Tensor, make_tensor, to_float_array
+from .tensor import Node, Tensor, make_tensor, to_float_array
 
 VJP = Callable[..., Any]
 
@@ -37,6 +37,10 @@ class Primitive:
         explain: optional ``explain(*arrays, **params) -> str`` describing a shape error.
         selects_from_g: the VJPs only index ``g`` (``g[..., a:b]``), so they may receive
             a lazy matrix product and compute just the part they select.
+        saves: what the VJPs read: "inputs", "output", "both" (the default, always safe) or
+            "none". Whatever is not saved is released with the tensor that held it, and the
+            VJP receives the graph vertex instead, which has only ``shape``, ``ndim`` and
+            ``dtype``.
 
     Example, a complete new primitive::
 
@@ -44,12 +48,13 @@ class Primitive:
         square(mg.tensor([3.0], requires_grad=True))   # Tensor([9.], op=square)
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp_each", "explain", "selects_from_g")
+    __slots__ = ("name", "forward", "vjps", "vjp_each", "explain", "selects_from_g",
+                 "saves_inputs", "saves_output")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: VJP,
                  vjp_each: VJP | None = None,
                  explain: Callable[..., str] | None = None,
-                 selects_from_g: bool = False) -> None:
+                 selects_from_g: bool = False, saves: str = "both") -> None:
         if bool(vjps) == (vjp_each is not None):
             raise TypeError(f"Primitive {name!r}: give either one VJP per input or vjp_each")
         self.name = name
@@ -58,6 +63,11 @@ class Primitive:
         self.vjp_each = vjp_each
         self.explain = explain
         self.selects_from_g = selects_from_g
+        if saves not in ("inputs", "output", "both", "none"):
+            raise ValueError(f"Primitive {name!r}: saves must be 'inputs', 'output', 'both' "
+                             f"or 'none', got {saves!r}")
+        self.saves_inputs = saves in ("inputs", "both")
+        self.saves_output = saves in ("output", "both")
 
     def __repr__(self) -> str:
         return f"<minigrad primitive {self.name}>"
@@ -93,8 +103,13 @@ class Primitive:
         if STATE.anomaly:
             check_finite(out, f"{self.name}: the forward pass produced NaN or inf")
         if requires_grad and STATE.grad_enabled:
-            return make_tensor(out, True, self, inputs, params or None)
-        return make_tensor(out, False, None, None, None)
+            vertices = (tuple([a._node or a for a in inputs]) if inputs is args else
+                        tuple([(a._node or a) if isinstance(a, Tensor) else a for a in inputs]))
+            node = Node(self, vertices, params or None,
+                        tuple(arrays) if self.saves_inputs else None,
+                        out if self.saves_output else None, out)
+            return make_tensor(out, True, node)
+        return make_tensor(out, False, None)
 
     def _constant(self, value: Any, dtype: np.dtype | None) -> Any:
         """Bring a non-tensor argument into the op: Python numbers stay weakly typed
@@ -102,7 +117,7 @@ class Primitive:
         if isinstance(value, Tensor):
             return value
         if dtype is None:  # no tensor among the arguments: this one becomes one
-            return make_tensor(to_float_array(value, None, self.name), False, None, None, None)
+            return make_tensor(to_float_array(value, None, self.name), False, None)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         array = np.asarray(value)

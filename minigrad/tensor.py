@@ -1,12 +1,15 @@
-"""The Tensor: a NumPy array, optionally with the graph that produced it.
+"""The Tensor, a NumPy array with a handle on the graph that produced it, and the Node,
+one vertex of that graph.
 
-A tensor made by a primitive remembers that primitive (``.op``), its inputs and its
-non-tensor parameters; nothing else is saved, because every VJP is written in terms of
-the inputs and the output. ``backward`` releases those references as it passes.
+A tensor made by a primitive points to a :class:`Node` that records the primitive, its
+inputs (other nodes, leaf tensors, or constants) and only the arrays its VJPs need. So
+when the program drops an intermediate tensor, its data goes too unless a VJP needs it:
+an LSTM step keeps what hand-written BPTT keeps. ``backward`` releases nodes as it passes.
 """
 
 from __future__ import annotations
 
+import weakref
 from itertools import count
 from typing import Any
 
@@ -62,8 +65,8 @@ class Tensor:
         array([[2., 4.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "scope",
-                 "_prim", "_inputs", "_params", "_retains_grad", "_seq", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_name", "scope", "_node", "_seq",
+                 "__weakref__")
 
     # ndarray (+-*/@) Tensor hands the operation to the Tensor's reflected method.
     __array_ufunc__ = None
@@ -73,12 +76,9 @@ class Tensor:
         self.data = np.array(to_float_array(data, dtype, "tensor"), copy=True)
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
+        self._name = name
         self.scope = STATE.scope
-        self._prim = None
-        self._inputs = None
-        self._params = None
-        self._retains_grad = False
+        self._node: Node | None = None
         self._seq = _next_seq()
 
     # ---- attributes ---------------------------------------------------------------
@@ -99,14 +99,26 @@ class Tensor:
         return self.data.size
 
     @property
+    def name(self) -> str | None:
+        """A label for pictures and messages (kept by the graph node too)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+        if self._node is not None:
+            self._node.name = value
+            self._node.tensor = weakref.ref(self)  # pictures show a named tensor's data
+
+    @property
     def op(self) -> str | None:
         """Name of the primitive that produced this tensor, None for a leaf."""
-        return None if self._prim is None else self._prim.name
+        return None if self._node is None else self._node.prim.name
 
     @property
     def is_leaf(self) -> bool:
         """True unless the tensor was produced by an op that recorded a graph."""
-        return self._prim is None
+        return self._node is None
 
     @property
     def T(self) -> Tensor:
@@ -118,8 +130,8 @@ class Tensor:
 
     def __repr__(self) -> str:
         parts = [f"shape={self.data.shape}", f"dtype={self.data.dtype}"]
-        if self._prim is not None:
-            parts.append(f"op={self._prim.name}")
+        if self._node is not None:
+            parts.append(f"op={self._node.prim.name}")
         if self.requires_grad:
             parts.append("requires_grad=True")
         if self.name is not None:
@@ -145,7 +157,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
-        return make_tensor(self.data, False, None, None, None)
+        return make_tensor(self.data, False, None)
 
     def named(self, name: str) -> Tensor:
         """Set ``name`` (shown in pictures) and return self, for chaining."""
@@ -154,7 +166,9 @@ class Tensor:
 
     def retain_grad(self) -> Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` after ``backward``."""
-        self._retains_grad = True
+        if self._node is not None:
+            self._node.retains_grad = True
+            self._node.tensor = weakref.ref(self)
         return self
 
     def backward(self, grad: Any = None, retain_graph: bool | None = None,
@@ -246,26 +260,78 @@ class Tensor:
         return ops.relu(self)
 
 
+class Node:
+    """One vertex of the graph: the result of one primitive application.
+
+    Holds the primitive, its inputs (nodes, leaf tensors or constants) and parameters,
+    the arrays its VJPs need (``saved`` inputs, ``out``), and what pictures show (shape,
+    dtype, name, scope). The tensor it produced is referenced (weakly) only once it is
+    named or asked to ``retain_grad``.
+    """
+
+    __slots__ = ("prim", "inputs", "params", "saved", "out", "shape", "dtype",
+                 "requires_grad", "name", "scope", "retains_grad", "tensor", "_seq",
+                 "__weakref__")
+
+    is_leaf = False
+
+    def __init__(self, prim: Any, inputs: tuple, params: dict | None, saved: tuple | None,
+                 out: np.ndarray | None, result: np.ndarray) -> None:
+        self.prim, self.inputs, self.params = prim, inputs, params
+        self.saved, self.out = saved, out
+        self.shape, self.dtype = result.shape, result.dtype
+        self.requires_grad = True
+        self.name = None
+        self.scope = STATE.scope
+        self.retains_grad = False
+        self.tensor: Any = None
+        self._seq = _next_seq()
+
+    @property
+    def op(self) -> str:
+        return self.prim.name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def data(self) -> np.ndarray | None:
+        """The result, if its tensor is still alive or a VJP saved it, else None."""
+        t = self.tensor() if self.tensor is not None else None
+        return t.data if t is not None else self.out
+
+    def __repr__(self) -> str:
+        return f"<minigrad node {self.prim.name} {self.shape}>"
+
+
 _new_tensor = object.__new__
 # Creation numbers: an op's inputs always exist before its output, so sorting by this
 # number is a topological order.
 _next_seq = count().__next__
 
 
-def make_tensor(data: np.ndarray, requires_grad: bool, prim: Any, inputs: tuple | None,
-                params: dict | None) -> Tensor:
+def make_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Tensor:
     """Wrap an op's output array without copying or validating it (the hot path)."""
     t = _new_tensor(Tensor)
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
-    t.name = None
+    t._name = None
     t.scope = STATE.scope
-    t._prim = prim
-    t._inputs = inputs
-    t._params = params
-    t._retains_grad = False
-    t._seq = _next_seq()
+    t._node = node
+    t._seq = 0
+    return t
+
+
+def handle(data: Any, vertex: Any) -> Any:
+    """A Tensor for a graph vertex (node or leaf), for VJPs recording a graph; constants
+    pass through."""
+    if type(vertex) is not Node:
+        return vertex
+    t = _new_tensor(Tensor)
+    t.data, t.grad, t.requires_grad = data, None, vertex.requires_grad
+    t._name, t.scope, t._node, t._seq = None, vertex.scope, vertex, 0
     return t
 
 

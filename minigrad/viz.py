@@ -33,8 +33,8 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .autograd import grad, topological_order
-from .tensor import Tensor
+from .autograd import topological_order, vertex, vertex_gradients
+from .tensor import Node, Tensor
 
 INSTALL_DOT = ("Graphviz's `dot` program is needed to render pictures but was not found "
                "on PATH. Install it with your system's package manager: `apt-get install "
@@ -124,8 +124,8 @@ def _index_text(index: Any) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def _op_detail(t: Tensor) -> str:
-    params = t._params or {}
+def _op_detail(t: Node) -> str:
+    params = t.params or {}
     if t.op == "getitem":
         return " " + _index_text(params["index"])
     if "axis" in params and params["axis"] is not None:
@@ -180,41 +180,50 @@ class _Heat:
 
 # ---- the graph ----------------------------------------------------------------------------
 
-def _gradients(roots: Sequence[Tensor], tensors: list[Tensor]) -> dict[int, np.ndarray]:
-    """d(sum of roots)/d(t) for every tensor that requires grad, else ``.grad``."""
-    wanted = [t for t in tensors if t.requires_grad]
-    intact = all(r.requires_grad and r.data.size == 1 and (r._prim is None or r._inputs
-                                                            is not None) for r in roots)
-    if intact and wanted:
+def _gradients(roots: Sequence[Tensor], vertices: list) -> dict[int, np.ndarray]:
+    """d(sum of roots)/d(v) for every vertex that requires grad, else what ``.grad`` holds."""
+    wanted = [v for v in vertices if v.requires_grad]
+    if wanted and all(r.requires_grad and r.data.size == 1 for r in roots):
         try:
-            grads = grad(list(roots), wanted, retain_graph=True, allow_unused=True)
-            return {id(t): g.data for t, g in zip(wanted, grads) if g is not None}
+            return vertex_gradients(roots, wanted)
         except RuntimeError:  # part of the graph was freed: show what .grad holds
             pass
-    return {id(t): t.grad for t in tensors if t.grad is not None}
+    found = {}
+    for v in vertices:
+        t = v.tensor() if type(v) is Node and v.tensor is not None else v
+        if t is not None and getattr(t, "grad", None) is not None:
+            found[id(v)] = t.grad
+    return found
 
 
-def _highlighted(tensors: list[Tensor], highlight: Any) -> set[int]:
-    """The highlighted tensors and the unnamed ops on the paths between them, e.g. for
+def _inputs(v: Any) -> tuple:
+    """A vertex's graph inputs (nodes and leaf tensors), none for a leaf."""
+    if type(v) is not Node or v.inputs is None:
+        return ()
+    return tuple(x for x in v.inputs if type(x) is Node or isinstance(x, Tensor))
+
+
+def _highlighted(vertices: list, highlight: Any) -> set[int]:
+    """The highlighted vertices and the unnamed ops on the paths between them, e.g. for
     ``highlight="c"`` the chain c_0 -> mul -> add -> c_1 -> ... of an LSTM."""
     if highlight is None:
         return set()
     if isinstance(highlight, str):
-        marked = {id(t) for t in tensors if t.name == highlight}
+        marked = {id(v) for v in vertices if v.name == highlight}
     else:
-        marked = {id(t) for t in highlight}
+        marked = {id(vertex(t)) for t in highlight}
     on_path = set(marked)
-    for t in tensors:
-        if id(t) not in marked or t._inputs is None:
+    for v in vertices:
+        if id(v) not in marked:
             continue
-        # walk back from t through unnamed results until another marked tensor
-        stack = [(x, (x,)) for x in t._inputs if isinstance(x, Tensor)]
+        # walk back from v through unnamed results until another marked vertex
+        stack = [(x, (x,)) for x in _inputs(v)]
         while stack:
             x, path = stack.pop()
             if id(x) in marked:
                 on_path.update(id(p) for p in path)
-            elif x.name is None and x._inputs is not None and len(path) < 8:
-                stack.extend((y, (*path, y)) for y in x._inputs if isinstance(y, Tensor))
+            elif x.name is None and len(path) < 8:
+                stack.extend((y, (*path, y)) for y in _inputs(x))
     return on_path
 
 
@@ -249,7 +258,7 @@ def draw_graph(*roots: Tensor, values: bool = False, grads: bool = False, heat: 
     """
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("draw_graph: pass one or more Tensors")
-    if any(r._prim is not None and r._inputs is None for r in roots):
+    if any(r._node is not None and r._node.inputs is None for r in roots):
         raise ValueError("draw_graph: backward() already freed this tensor's graph; draw "
                          "before backward(), or call backward(retain_graph=True)")
     if depth is not None and depth < 1:
@@ -315,7 +324,9 @@ class _Builder:
             lines = [f"<b>{_text(t.name)}</b>" if t.name is not None else "",
                      _shape(t.shape) + ("" if t.dtype == np.float64 else f" {t.dtype}")]
             if values:
-                lines.append("data " + _text(_summary(t.data)))
+                data = t.data
+                lines.append("data " + (_text(_summary(data)) if data is not None else
+                                        "freed (not needed by backward)"))
             if grads and id(t) in gradients:
                 lines.append("grad " + _text(_summary(gradients[id(t)])))
             colour = LEAF_PARAMETER if t.is_leaf and t.requires_grad else (
@@ -356,13 +367,11 @@ class _Builder:
                 self.port[id(t)] = node
                 self.op_node[id(t)] = node
 
-    def add_edges(self, t: Tensor, marked: set) -> None:
-        if t.is_leaf or t._inputs is None:
+    def add_edges(self, t: Any, marked: set) -> None:
+        if t.is_leaf:
             return
         target = self.op_node[id(t)]
-        for x in t._inputs:
-            if not isinstance(x, Tensor):
-                continue
+        for x in _inputs(t):
             source = self.port[id(x)]
             if source == target:
                 continue

@@ -61,13 +61,13 @@ def test_a_10000_step_tanh_recurrence_backpropagates_and_is_freed():
     for t in range(10_000):
         h = mg.tanh(h @ w + 0.1)
         if t % 500 == 0:
-            watched.append(weakref.ref(h))
+            watched.append(weakref.ref(h._node))
     loss = h.sum()
     del h
     loss.backward()
     gc.collect()
     assert np.isfinite(w.grad).all() and np.abs(w.grad).sum() > 0
-    assert all(ref() is None for ref in watched), "intermediate tensors outlived backward"
+    assert all(ref() is None for ref in watched), "graph nodes outlived backward"
 
 
 def test_deep_graph_teardown_without_backward_does_not_recurse():
@@ -160,8 +160,9 @@ def test_topological_order_lists_outputs_first():
     x = mg.tensor([1.0], requires_grad=True)
     a = x * 2
     b = a + x
-    order = mg.topological_order([b])
-    assert order.index(b) < order.index(a) < order.index(x)
+    order = mg.topological_order([b])  # graph vertices: nodes, and leaf tensors
+    assert [v.op for v in order] == ["add", "mul", None] and order[-1] is x
+    assert [v.shape for v in order] == [(1,), (1,), (1,)]
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
@@ -181,3 +182,30 @@ def test_lazy_gradients_are_exact_where_they_meet():
     w = mg.tensor(rng.standard_normal((4, 5)), requires_grad=True)
     assert mg.gradcheck(lambda z, w: sum((p @ w for p in mg.split(z, 2)), start=0) * z[:, :5],
                         z, w)
+
+
+def test_data_no_backward_needs_is_released_with_its_tensor():
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((4, 3)))
+    w = mg.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    product = x @ w                    # add's VJP needs neither input: not saved
+    product_data = weakref.ref(product.data)
+    z = product + 1.0
+    gate = mg.sigmoid(z)               # sigmoid's VJP needs its output, not its input
+    z_data, gate_data = weakref.ref(z.data), weakref.ref(gate.data)
+    loss = (gate * gate).sum()         # mul's VJP needs its inputs: gate is saved
+    del product, z, gate
+    gc.collect()
+    assert product_data() is None and z_data() is None
+    assert gate_data() is not None
+    loss.backward()
+    gc.collect()
+    assert gate_data() is None
+    assert mg.gradcheck(lambda w: (mg.sigmoid(x @ w + 1.0) ** 2).sum(), w)
+
+
+def test_a_primitive_saves_everything_unless_it_says_otherwise():
+    keeps = mg.Primitive("keeps", np.sin, lambda g, y, x: g * np.cos(x))
+    assert keeps.saves_inputs and keeps.saves_output
+    with pytest.raises(ValueError, match="saves must be 'inputs', 'output', 'both' or 'none'"):
+        mg.Primitive("bad", np.sin, lambda g, y, x: g, saves="some")
