@@ -105,10 +105,9 @@ class Primitive:
         if requires_grad and STATE.grad_enabled:
             vertices = (tuple([a._node or a for a in inputs]) if inputs is args else
                         tuple([(a._node or a) if isinstance(a, Tensor) else a for a in inputs]))
-            node = Node(self, vertices, params or None,
-                        tuple(arrays) if self.saves_inputs else None,
-                        out if self.saves_output else None, out)
-            return make_tensor(out, True, node)
+            return make_tensor(out, True, Node(self, vertices, params or None,
+                                               arrays if self.saves_inputs else None,
+                                               out if self.saves_output else None, out))
         return make_tensor(out, False, None)
 
     def _constant(self, value: Any, dtype: np.dtype | None) -> Any:
