@@ -14,6 +14,8 @@ What a picture shows:
   edges between boxes merged and labelled with the tensors that cross them.
 - ``values=True`` / ``grads=True``: a short summary of data / gradient on each value
   node (the number for a scalar, a few entries for a short vector, else norm and mean).
+  A named result whose data no VJP needs and the program no longer holds is shown as
+  freed: the graph keeps only what backward reads.
 - ``heat=True``: every node filled by the L2 norm of its gradient on a log scale
   (viridis: dark = small, yellow = large; white = no gradient), with a legend, so a
   vanishing gradient is visible as a fade.
