@@ -11,6 +11,7 @@ sweep is over (and a second sweep gets a clear error).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -40,8 +41,7 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def _creation_number(v: Node | Tensor) -> int:
-    return v._seq
+_creation_number = attrgetter("_seq")
 
 
 def vertex(t: Tensor) -> Node | Tensor:
@@ -49,13 +49,25 @@ def vertex(t: Tensor) -> Node | Tensor:
     return t._node or t
 
 
+def _nodes_leading_to(roots: Sequence[Node | Tensor]) -> set[Node]:
+    """Every node reachable from ``roots`` (an iterative walk: no recursion limit)."""
+    seen = {v for v in roots if type(v) is Node}
+    stack = list(seen)
+    while stack:
+        for x in stack.pop().inputs or ():
+            if type(x) is Node and x not in seen:
+                seen.add(x)
+                stack.append(x)
+    return seen
+
+
 def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True) -> list:
     """The graph vertices (nodes and leaf tensors) that lead to ``roots``, outputs first;
     by default only those that require grad. Each has ``op``, ``name``, ``shape``,
     ``dtype`` and ``scope``.
 
-    An iterative walk collects them (no recursion); sorting by creation number orders
-    them, since every op's inputs were created before its output.
+    Sorting by creation number orders them, since every op's inputs were created
+    before its output.
 
     Example::
 
@@ -64,22 +76,12 @@ def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True)
         >>> [v.op for v in mg.topological_order([y.sum()])]
         ['sum', 'mul', None]
     """
-    found = list(dict.fromkeys(vertex(r) for r in roots))
-    seen = {id(v) for v in found}
-    stack = [v for v in found if type(v) is Node]
-    while stack:
-        for x in stack.pop().inputs or ():
-            if type(x) is Node:
-                if id(x) not in seen:
-                    seen.add(id(x))
-                    found.append(x)
-                    stack.append(x)
-            elif (isinstance(x, Tensor) and id(x) not in seen
-                  and (x.requires_grad or not only_requiring_grad)):
-                seen.add(id(x))
-                found.append(x)
-    found.sort(key=_creation_number, reverse=True)
-    return found
+    roots = list(dict.fromkeys(vertex(r) for r in roots))
+    nodes = sorted(_nodes_leading_to(roots), key=_creation_number, reverse=True)
+    leaves = {id(x): x for v in (*roots, *nodes)
+              for x in (v.inputs or () if type(v) is Node else (v,))
+              if isinstance(x, Tensor) and (x.requires_grad or not only_requiring_grad)}
+    return sorted([*nodes, *leaves.values()], key=_creation_number, reverse=True)
 
 
 def _fit(g: Any, x: Node | Tensor, op: str) -> Any:
@@ -121,11 +123,11 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return make_tensor(g, False, None) if create_graph else g
 
 
-def _accumulate(grads: dict, owned: set, x: Tensor, previous: Any, g: Any) -> None:
-    """Add a second or later gradient for ``x``. The first one may be a view, or shared
-    with another input, so it is copied once into a private buffer; from then on the
-    buffer is added to in place."""
-    if id(x) in owned:
+def _accumulate(grads: dict, owned: set, x: Any, previous: Any, g: Any) -> None:
+    """Add a second or later gradient for vertex ``x``. The first one may be a view, or
+    shared with another input, so it is copied once into a private buffer; from then on
+    the buffer is added to in place."""
+    if x in owned:
         if type(g) in LAZY:
             g.add_to(previous)
         else:
@@ -136,7 +138,7 @@ def _accumulate(grads: dict, owned: set, x: Tensor, previous: Any, g: Any) -> No
         private = (previous.dense(x.dtype) if type(previous) in LAZY
                    else np.array(previous, dtype=x.dtype, copy=True))
         grads[x] = private
-        owned.add(id(x))
+        owned.add(x)
         _accumulate(grads, owned, x, private, g)
 
 
@@ -144,13 +146,14 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
            create_graph: bool, wanted: dict[int, Any] | None) -> None:
     """Propagate ``seeds`` from ``roots`` to every leaf.
 
-    With ``wanted`` (ids of vertices whose gradient is asked for) the gradients are put
-    there and no ``.grad`` is touched; otherwise they accumulate into the leaves.
-    Pending gradients are popped as the sweep passes, so each is complete when used.
+    Nodes are visited outputs first (by creation number); leaves get their gradients
+    at the end. With ``wanted`` (ids of vertices whose gradient is asked for) the
+    gradients are put there and no ``.grad`` is touched; otherwise they accumulate into
+    the leaves. Pending gradients are popped as the sweep passes, so each is complete
+    when used and released right after.
     """
-    order = topological_order(roots)
-    grads: dict[Any, Any] = {}
-    owned: set[int] = set()  # ids of vertices whose pending gradient is a private buffer
+    grads: dict[Any, Any] = {}  # pending gradients, by vertex
+    owned: set[Any] = set()  # vertices whose pending gradient is a private buffer
     for root, seed in zip(roots, seeds):
         v = vertex(root)
         previous = grads.get(v)
@@ -158,31 +161,21 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             grads[v] = seed
         else:
             _accumulate(grads, owned, v, previous, seed)
+    order = sorted(_nodes_leading_to(list(grads)), key=_creation_number)
     anomaly = STATE.anomaly
-    for position, v in enumerate(order):
-        order[position] = None  # the sweep holds no vertex it has passed
+    while order:
+        v = order.pop()  # the newest node left; the sweep holds none it has passed
         g = grads.pop(v, None)
         if g is None:
             continue
-        is_node = type(v) is Node
-        is_owned = id(v) in owned
+        is_owned = v in owned
         if is_owned:
-            owned.discard(id(v))
-        elif type(g) in LAZY and not (
-                type(g) is Product and is_node and v.prim.selects_from_g
-                and wanted is None and not v.retains_grad):
+            owned.discard(v)
+        elif type(g) in LAZY and not (type(g) is Product and v.prim.selects_from_g
+                                      and wanted is None and not v.retains_grad):
             g, is_owned = g.dense(v.dtype), True
-        if wanted is not None:
-            if id(v) in wanted:
-                wanted[id(v)] = g
-        elif not is_node:
-            _store_grad(v, g, is_owned)
-        elif v.retains_grad:
-            t = v.tensor() if v.tensor is not None else None
-            if t is not None:
-                _store_grad(t, g, is_owned)
-        if not is_node:
-            continue
+        if wanted is not None or v.retains_grad:
+            _deliver(v, g, is_owned, wanted)
         inputs = v.inputs
         if inputs is None:
             raise RuntimeError(FREED_GRAPH)
@@ -206,7 +199,7 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
                 gx = vjps[k](g, y, *values)
             else:
                 gx = vjps[k](g, y, *values, **params)
-            if type(gx) is not np.ndarray or gx.shape != x.shape or gx.dtype != x.dtype:
+            if type(gx) is not np.ndarray or gx.shape != x.shape or gx.dtype is not x.dtype:
                 gx = _fit(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {v.scope})" if v.scope else ""
@@ -220,6 +213,25 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
                 _accumulate(grads, owned, x, previous, gx)
         if not retain_graph:
             v.inputs = v.saved = v.out = None
+    for leaf, g in grads.items():  # only leaves are left
+        is_owned = leaf in owned
+        if type(g) in LAZY:
+            g, is_owned = g.dense(leaf.dtype), True
+        _deliver(leaf, g, is_owned, wanted)
+
+
+def _deliver(v: Any, g: Any, owned: bool, wanted: dict[int, Any] | None) -> None:
+    """Hand vertex ``v``'s complete gradient to whoever asked: ``wanted`` (mg.grad),
+    else the ``.grad`` of a leaf or of a tensor that called ``retain_grad``."""
+    if wanted is not None:
+        if id(v) in wanted:
+            wanted[id(v)] = g
+    elif type(v) is not Node:
+        _store_grad(v, g, owned)
+    else:
+        t = v.tensor() if v.tensor is not None else None
+        if t is not None:
+            _store_grad(t, g, owned)
 
 
 def _store_grad(t: Tensor, g: Any, owned: bool) -> None:

@@ -21,9 +21,11 @@ import numpy as np
 
 def is_basic_index(index: Any) -> bool:
     """True for ints, slices, None and Ellipsis only (no integer or boolean arrays)."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
-               for i in items)
+    for i in index if type(index) is tuple else (index,):
+        if not (type(i) is slice or isinstance(i, (int, np.integer)) or i is None
+                or i is Ellipsis):
+            return False
+    return True
 
 
 class Scattered:

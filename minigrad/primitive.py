@@ -73,42 +73,54 @@ class Primitive:
         return f"<minigrad primitive {self.name}>"
 
     def __call__(self, *args: Any, **params: Any) -> Tensor:
-        dtype = None
-        requires_grad = False
         arrays = []
+        requires_grad = False
         for a in args:
             if not isinstance(a, Tensor):
-                break
-            data = a.data
-            arrays.append(data)
-            if dtype is None:
-                dtype = data.dtype
+                return self._call_with_constants(args, params)
+            arrays.append(a.data)
             if a.requires_grad:
                 requires_grad = True
-        else:  # every argument is a Tensor: the common case, one pass
-            inputs = args
-        if len(arrays) < len(args):
-            for a in args:
-                if isinstance(a, Tensor):
-                    dtype = dtype or a.data.dtype
-                    requires_grad = requires_grad or a.requires_grad
-            inputs = tuple(self._constant(a, dtype) for a in args)
-            arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
+        out = self._forward(arrays, params)
+        if not (requires_grad and STATE.grad_enabled):
+            return make_tensor(out, False, None)
+        # the inputs' graph vertices (written out for one and two inputs: the hot path)
+        if len(args) == 2:
+            a, b = args
+            vertices = (a._node or a, b._node or b)
+        elif len(args) == 1:
+            vertices = (args[0]._node or args[0],)
+        else:
+            vertices = tuple([a._node or a for a in args])
+        return make_tensor(out, True, Node(self, vertices, params or None,
+                                           arrays if self.saves_inputs else None,
+                                           out if self.saves_output else None, out))
+
+    def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
+        """Bring Python numbers and arrays among the arguments to the tensors' dtype;
+        they stay in the graph as constants."""
+        dtype = next((a.data.dtype for a in args if isinstance(a, Tensor)), None)
+        inputs = tuple(self._constant(a, dtype) for a in args)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
+        out = self._forward(arrays, params)
+        if not (STATE.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad
+                                           for a in inputs)):
+            return make_tensor(out, False, None)
+        vertices = tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
+        return make_tensor(out, True, Node(self, vertices, params or None,
+                                           arrays if self.saves_inputs else None,
+                                           out if self.saves_output else None, out))
+
+    def _forward(self, arrays: list, params: dict) -> np.ndarray:
         try:
-            out = self.forward(*arrays, **params)
+            out = self.forward(*arrays, **params) if params else self.forward(*arrays)
         except ValueError as error:
             raise ValueError(self._describe(arrays, params, error)) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if STATE.anomaly:
             check_finite(out, f"{self.name}: the forward pass produced NaN or inf")
-        if requires_grad and STATE.grad_enabled:
-            vertices = (tuple([a._node or a for a in inputs]) if inputs is args else
-                        tuple([(a._node or a) if isinstance(a, Tensor) else a for a in inputs]))
-            return make_tensor(out, True, Node(self, vertices, params or None,
-                                               arrays if self.saves_inputs else None,
-                                               out if self.saves_output else None, out))
-        return make_tensor(out, False, None)
+        return out
 
     def _constant(self, value: Any, dtype: np.dtype | None) -> Any:
         """Bring a non-tensor argument into the op: Python numbers stay weakly typed

@@ -269,18 +269,17 @@ class Node:
     named or asked to ``retain_grad``.
     """
 
-    __slots__ = ("prim", "inputs", "params", "saved", "out", "shape", "dtype",
-                 "requires_grad", "name", "scope", "retains_grad", "tensor", "_seq",
-                 "__weakref__")
+    __slots__ = ("prim", "inputs", "params", "saved", "out", "shape", "dtype", "name",
+                 "scope", "retains_grad", "tensor", "_seq", "__weakref__")
 
     is_leaf = False
+    requires_grad = True
 
     def __init__(self, prim: Any, inputs: tuple, params: dict | None, saved: tuple | None,
                  out: np.ndarray | None, result: np.ndarray) -> None:
         self.prim, self.inputs, self.params = prim, inputs, params
         self.saved, self.out = saved, out
         self.shape, self.dtype = result.shape, result.dtype
-        self.requires_grad = True
         self.name = None
         self.scope = STATE.scope
         self.retains_grad = False
