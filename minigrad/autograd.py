@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .context import STATE, enable_grad
-from .lazy import LAZY, Product
+from .lazy import LAZY, Product, Scattered
 from .primitive import check_finite
 from .tensor import Node, Tensor, handle, make_tensor
 
@@ -127,19 +127,20 @@ def _accumulate(grads: dict, owned: set, x: Any, previous: Any, g: Any) -> None:
     """Add a second or later gradient for vertex ``x``. The first one may be a view, or
     shared with another input, so it is copied once into a private buffer; from then on
     the buffer is added to in place."""
-    if x in owned:
-        if type(g) in LAZY:
-            g.add_to(previous)
-        else:
-            previous += g
-    elif isinstance(previous, Tensor) or isinstance(g, Tensor):
+    if isinstance(previous, Tensor) or isinstance(g, Tensor):
         grads[x] = previous + g  # create_graph: every sum is recorded
-    else:
-        private = (previous.dense(x.dtype) if type(previous) in LAZY
-                   else np.array(previous, dtype=x.dtype, copy=True))
-        grads[x] = private
+        return
+    if type(previous) is Scattered and type(g) is Scattered:
+        grads[x] = previous.plus(g)  # slices of one array: joined when it is needed
+        return
+    if x not in owned:
+        previous = grads[x] = (previous.dense(x.dtype) if type(previous) in LAZY
+                               else np.array(previous, dtype=x.dtype, copy=True))
         owned.add(x)
-        _accumulate(grads, owned, x, private, g)
+    if type(g) in LAZY:
+        g.add_to(previous)
+    else:
+        previous += g
 
 
 def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
@@ -153,7 +154,7 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
     when used and released right after.
     """
     grads: dict[Any, Any] = {}  # pending gradients, by vertex
-    owned: set[Any] = set()  # vertices whose pending gradient is a private buffer
+    owned: set[Any] = set()  # vertices whose gradient is a private buffer
     for root, seed in zip(roots, seeds):
         v = vertex(root)
         previous = grads.get(v)
@@ -168,14 +169,12 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
         g = grads.pop(v, None)
         if g is None:
             continue
-        is_owned = v in owned
-        if is_owned:
-            owned.discard(v)
-        elif type(g) in LAZY and not (type(g) is Product and v.prim.selects_from_g
-                                      and wanted is None and not v.retains_grad):
-            g, is_owned = g.dense(v.dtype), True
+        if type(g) in LAZY and not (type(g) is Product and v.prim.selects_from_g
+                                    and wanted is None and not v.retains_grad):
+            g = g.dense(v.dtype)
+            owned.add(v)
         if wanted is not None or v.retains_grad:
-            _deliver(v, g, is_owned, wanted)
+            _deliver(v, g, v in owned, wanted)
         inputs = v.inputs
         if inputs is None:
             raise RuntimeError(FREED_GRAPH)

@@ -14,6 +14,7 @@ Only the plain backward pass (arrays) produces them; ``create_graph`` works on T
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -29,26 +30,77 @@ def is_basic_index(index: Any) -> bool:
 
 
 class Scattered:
-    """``values`` placed at ``index`` in an array of zeros of ``shape``."""
+    """A sum of pieces, each ``values`` placed at ``index`` in an array of zeros of
+    ``shape``: the gradient of one or more ``x[index]``."""
 
-    __slots__ = ("index", "values", "shape", "dtype", "basic")
+    __slots__ = ("pieces", "shape", "dtype", "size")
 
     def __init__(self, index: Any, values: np.ndarray, shape: tuple[int, ...]) -> None:
-        self.index, self.values, self.shape = index, values, shape
-        self.dtype = values.dtype
-        self.basic = is_basic_index(index)
+        self.pieces = [(index, values, is_basic_index(index))]
+        self.shape, self.dtype = shape, values.dtype
+        self.size = math.prod(shape)
+
+    def plus(self, other: Scattered) -> Scattered:
+        """The sum of both, still unevaluated (an LSTM's four gate slices of ``Z``)."""
+        both = Scattered.__new__(Scattered)
+        both.pieces = self.pieces + other.pieces
+        both.shape, both.size = self.shape, self.size
+        both.dtype = (self.dtype if self.dtype == other.dtype
+                      else np.result_type(self.dtype, other.dtype))
+        return both
 
     def add_to(self, out: np.ndarray) -> np.ndarray:
-        """``out[index] += values`` (repeated integer indices each add), in place."""
-        if self.basic:
-            out[self.index] += self.values
-        else:
-            np.add.at(out, self.index, self.values)
+        """``out[index] += values`` for each piece (repeated integer indices each add),
+        in place."""
+        for index, values, basic in self.pieces:
+            if basic:
+                out[index] += values
+            else:
+                np.add.at(out, index, values)
         return out
 
     def dense(self, dtype: np.dtype) -> np.ndarray:
-        """A new array holding the value."""
-        return self.add_to(np.zeros(self.shape, dtype))
+        """A new array holding the value: the pieces joined when they tile the array
+        along one axis (one pass), else added into zeros."""
+        # checking for tiles costs ~2 us of Python: more than the pass it saves on
+        # arrays smaller than this
+        tiles = _tiles(self.pieces, self.shape) if self.size >= 4096 else None
+        if tiles is None:
+            return self.add_to(np.zeros(self.shape, dtype))
+        axis, values = tiles
+        out = np.concatenate(values, axis=axis)
+        return out if out.dtype == dtype else out.astype(dtype)
+
+
+def _tiles(pieces: list, shape: tuple[int, ...]) -> tuple[int, list] | None:
+    """``(axis, values in order)`` if every piece slices the same axis with step 1,
+    keeps the axes before it whole, and together they cover that axis exactly once;
+    else None."""
+    spans = []
+    axis = len(pieces[0][0]) - 1 if type(pieces[0][0]) is tuple else 0
+    if axis >= len(shape):
+        return None
+    for k, (index, _, _) in enumerate(pieces):
+        if type(index) is not tuple:
+            index = (index,)
+        cut = index[-1]
+        if (len(index) != axis + 1 or type(cut) is not slice
+                or index.count(_WHOLE) - (cut == _WHOLE) != axis):
+            return None
+        start, stop, step = cut.indices(shape[axis])
+        if step != 1:
+            return None
+        spans.append((start, stop, k))
+    spans.sort()
+    end = 0
+    for start, stop, _ in spans:
+        if start != end:
+            return None
+        end = stop
+    return (axis, [pieces[k][1] for _, _, k in spans]) if end == shape[axis] else None
+
+
+_WHOLE = slice(None)
 
 
 class Product:

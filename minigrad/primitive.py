@@ -81,7 +81,12 @@ class Primitive:
             arrays.append(a.data)
             if a.requires_grad:
                 requires_grad = True
-        out = self._forward(arrays, params)
+        try:
+            out = self.forward(*arrays, **params) if params else self.forward(*arrays)
+        except ValueError as error:
+            raise ValueError(self._describe(arrays, params, error)) from None
+        if type(out) is not np.ndarray or STATE.anomaly:
+            out = self._checked(out)
         if not (requires_grad and STATE.grad_enabled):
             return make_tensor(out, False, None)
         # the inputs' graph vertices (written out for one and two inputs: the hot path)
@@ -102,7 +107,10 @@ class Primitive:
         dtype = next((a.data.dtype for a in args if isinstance(a, Tensor)), None)
         inputs = tuple(self._constant(a, dtype) for a in args)
         arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
-        out = self._forward(arrays, params)
+        try:
+            out = self._checked(self.forward(*arrays, **params))
+        except ValueError as error:
+            raise ValueError(self._describe(arrays, params, error)) from None
         if not (STATE.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad
                                            for a in inputs)):
             return make_tensor(out, False, None)
@@ -111,13 +119,10 @@ class Primitive:
                                            arrays if self.saves_inputs else None,
                                            out if self.saves_output else None, out))
 
-    def _forward(self, arrays: list, params: dict) -> np.ndarray:
-        try:
-            out = self.forward(*arrays, **params) if params else self.forward(*arrays)
-        except ValueError as error:
-            raise ValueError(self._describe(arrays, params, error)) from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+    def _checked(self, out: Any) -> np.ndarray:
+        """The forward's result as an array (reductions may give NumPy scalars), checked
+        for NaN and inf under ``mg.detect_anomaly()``."""
+        out = np.asarray(out)
         if STATE.anomaly:
             check_finite(out, f"{self.name}: the forward pass produced NaN or inf")
         return out
