@@ -24,15 +24,19 @@ from minigrad.nn.linear import uniform_init
 State = tuple[mg.Tensor, mg.Tensor]
 
 
-def _check_sizes(cell: str, x: Any, h: Any, input_size: int, hidden_size: int,
-                 what: str = "h") -> None:
-    x_shape, h_shape = np.shape(x.data if isinstance(x, mg.Tensor) else x), h.shape
+def _check_sizes(cell: str, x: Any, states: tuple, input_size: int,
+                 hidden_size: int) -> None:
+    """``x: (B, input_size)`` and each state ``(B, hidden_size)``, else a ValueError
+    naming what is wrong."""
+    x_shape = x.shape if isinstance(x, mg.Tensor) else np.shape(x)
     if len(x_shape) != 2 or x_shape[1] != input_size:
         raise ValueError(f"{cell}: x must have shape (B, {input_size}) (input_size="
                          f"{input_size}), got {x_shape}")
-    if h_shape != (x_shape[0], hidden_size):
-        raise ValueError(f"{cell}: {what} must have shape ({x_shape[0]}, {hidden_size}) "
-                         f"(batch {x_shape[0]}, hidden_size={hidden_size}), got {h_shape}")
+    for what, state in zip("hc", states):
+        if state.shape != (x_shape[0], hidden_size):
+            raise ValueError(f"{cell}: {what} must have shape ({x_shape[0]}, {hidden_size}) "
+                             f"(batch {x_shape[0]}, hidden_size={hidden_size}), got "
+                             f"{state.shape}")
 
 
 class _Cell(Module):
@@ -92,7 +96,7 @@ class RNNCell(_Cell):
     def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
         """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
         h = self.zeros(np.shape(x)[0]) if h is None else h
-        _check_sizes("RNNCell", x, h, self.input_size, self.hidden_size)
+        _check_sizes("RNNCell", x, (h,), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):
             Z = self._preactivation(x, h)
             act = mg.tanh(Z) if self.nonlinearity == "tanh" else mg.relu(Z)
@@ -140,8 +144,7 @@ class LSTMCell(_Cell):
         """``x: (B, p)``, ``state = (h, c)`` each ``(B, q)`` or None for zeros
         ``-> (h_new, c_new)``, each ``(B, q)``."""
         h, c = self.zero_state(np.shape(x)[0]) if state is None else state
-        _check_sizes("LSTMCell", x, h, self.input_size, self.hidden_size)
-        _check_sizes("LSTMCell", x, c, self.input_size, self.hidden_size, what="c")
+        _check_sizes("LSTMCell", x, (h, c), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):
             Z = self._preactivation(x, h)
             if self.forget_gate:

@@ -88,8 +88,6 @@ def _fit(g: Any, x: Node | Tensor, op: str) -> Any:
     """The one door every input gradient passes: undo broadcasting, match the input's
     dtype, and check the shape, so that no primitive has to."""
     shape = x.shape
-    if type(g) in LAZY:
-        return g
     if g.shape != shape:
         try:
             g = sum_to(g, shape)
@@ -198,7 +196,10 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
                 gx = vjps[k](g, y, *values)
             else:
                 gx = vjps[k](g, y, *values, **params)
-            if type(gx) is not np.ndarray or gx.shape != x.shape or gx.dtype is not x.dtype:
+            if type(gx) is np.ndarray:
+                if gx.shape != x.shape or gx.dtype is not x.dtype:
+                    gx = _fit(gx, x, prim.name)
+            elif type(gx) not in LAZY:  # a Tensor (create_graph), or a VJP's mistake
                 gx = _fit(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {v.scope})" if v.scope else ""

@@ -111,7 +111,7 @@ class Product:
     def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
         self.a, self.b = a, b
         self.shape = (a.shape[0], b.shape[1])
-        self.dtype = np.result_type(a, b)
+        self.dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
 
     @property
     def ndim(self) -> int:

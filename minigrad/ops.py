@@ -230,7 +230,9 @@ _index_add = Primitive("index_add", _index_add_forward,
 
 def _concat_vjp(k: int, g: Any, y: Any, *xs: Any, axis: int) -> Any:
     axis = axis % y.ndim
-    start = builtins.sum(x.shape[axis] for x in xs[:k])
+    start = 0
+    for x in xs[:k]:
+        start += x.shape[axis]
     return g[(slice(None),) * axis + (slice(start, start + xs[k].shape[axis]),)]
 
 

@@ -105,10 +105,7 @@ class Tensor:
 
     @name.setter
     def name(self, value: str | None) -> None:
-        self._name = value
-        if self._node is not None:
-            self._node.name = value
-            self._node.tensor = weakref.ref(self)  # pictures show a named tensor's data
+        self.named(value)
 
     @property
     def op(self) -> str | None:
@@ -159,9 +156,14 @@ class Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
         return make_tensor(self.data, False, None)
 
-    def named(self, name: str) -> Tensor:
+    def named(self, name: str | None) -> Tensor:
         """Set ``name`` (shown in pictures) and return self, for chaining."""
-        self.name = name
+        self._name = name
+        node = self._node
+        if node is not None:
+            node.name = name
+            if node.out is None:  # pictures show a named tensor's data, while it lives
+                node.tensor = weakref.ref(self)
         return self
 
     def retain_grad(self) -> Tensor:
@@ -182,42 +184,42 @@ class Tensor:
         """
         autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-    # ---- operators (each is one primitive, or a one-line composition) --------------
+    # ---- operators (each calls its primitive directly: the hot path) ------------------
     def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
+        return ops._add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
+        return ops._add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
+        return ops._sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
+        return ops._sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
+        return ops._mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
+        return ops._mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
+        return ops._div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
+        return ops._div(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
+        return ops._matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
+        return ops._matmul(other, self)
 
     def __pow__(self, exponent: float) -> Tensor:
         return ops.power(self, exponent)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return ops._neg(self)
 
     def __pos__(self) -> Tensor:
         return self
