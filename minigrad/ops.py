@@ -275,7 +275,7 @@ def add(a: TensorLike, b: TensorLike) -> Tensor:
         >>> (mg.tensor([[1.0], [2.0]]) + mg.tensor([10.0, 20.0])).shape   # (2, 1) + (2,)
         (2, 2)
     """
-    return _add(a, b)
+    return _add.binary(a, b)
 
 
 def sub(a: TensorLike, b: TensorLike) -> Tensor:
@@ -286,7 +286,7 @@ def sub(a: TensorLike, b: TensorLike) -> Tensor:
         >>> mg.sub(mg.tensor([3.0, 4.0]), 1.0).data
         array([2., 3.])
     """
-    return _sub(a, b)
+    return _sub.binary(a, b)
 
 
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
@@ -297,7 +297,7 @@ def mul(a: TensorLike, b: TensorLike) -> Tensor:
         >>> mg.mul(mg.tensor([1.0, 2.0]), mg.tensor([3.0, 4.0])).data
         array([3., 8.])
     """
-    return _mul(a, b)
+    return _mul.binary(a, b)
 
 
 hadamard = mul
@@ -311,7 +311,7 @@ def div(a: TensorLike, b: TensorLike) -> Tensor:
         >>> mg.div(mg.tensor([1.0, 3.0]), 2.0).data
         array([0.5, 1.5])
     """
-    return _div(a, b)
+    return _div.binary(a, b)
 
 
 def neg(x: TensorLike) -> Tensor:
@@ -322,7 +322,7 @@ def neg(x: TensorLike) -> Tensor:
         >>> mg.neg(mg.tensor([1.0, -2.0])).data
         array([-1.,  2.])
     """
-    return _neg(x)
+    return _neg.unary(x)
 
 
 def power(x: TensorLike, exponent: float) -> Tensor:
@@ -336,7 +336,7 @@ def power(x: TensorLike, exponent: float) -> Tensor:
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
         raise TypeError(f"pow: the exponent must be a Python number, got "
                         f"{type(exponent).__name__}")
-    return _pow(x, exponent=exponent)
+    return _pow.unary(x, exponent=exponent)
 
 
 def exp(x: TensorLike) -> Tensor:
@@ -347,7 +347,7 @@ def exp(x: TensorLike) -> Tensor:
         >>> mg.exp(mg.tensor([0.0])).data
         array([1.])
     """
-    return _exp_p(x)
+    return _exp_p.unary(x)
 
 
 def log(x: TensorLike) -> Tensor:
@@ -358,7 +358,7 @@ def log(x: TensorLike) -> Tensor:
         >>> mg.log(mg.tensor([1.0])).data
         array([0.])
     """
-    return _log(x)
+    return _log.unary(x)
 
 
 def tanh(x: TensorLike) -> Tensor:
@@ -369,7 +369,7 @@ def tanh(x: TensorLike) -> Tensor:
         >>> mg.tanh(mg.tensor([0.0])).data
         array([0.])
     """
-    return _tanh(x)
+    return _tanh.unary(x)
 
 
 def sigmoid(x: TensorLike) -> Tensor:
@@ -380,7 +380,7 @@ def sigmoid(x: TensorLike) -> Tensor:
         >>> mg.sigmoid(mg.tensor([-1000.0, 0.0, 1000.0])).data   # no overflow warning
         array([0. , 0.5, 1. ])
     """
-    return _sigmoid(x)
+    return _sigmoid.unary(x)
 
 
 def relu(x: TensorLike) -> Tensor:
@@ -391,7 +391,7 @@ def relu(x: TensorLike) -> Tensor:
         >>> mg.relu(mg.tensor([-1.0, 2.0])).data
         array([0., 2.])
     """
-    return _relu(x)
+    return _relu.unary(x)
 
 
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
@@ -402,7 +402,7 @@ def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
         >>> mg.log_softmax(mg.tensor([[1000.0, 1000.0]])).data   # (B, K), stable
         array([[-0.69314718, -0.69314718]])
     """
-    return _log_softmax(x, axis=axis)
+    return _log_softmax.unary(x, axis=axis)
 
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:
@@ -414,7 +414,7 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
         >>> mg.matmul(mg.tensor(np.ones((2, 3))), mg.tensor(np.ones((3, 4)))).shape
         (2, 4)
     """
-    return _matmul(a, b)
+    return _matmul.binary(a, b)
 
 
 def sum(x: TensorLike, axis: int | tuple[int, ...] | None = None,  # noqa: A001
@@ -426,7 +426,7 @@ def sum(x: TensorLike, axis: int | tuple[int, ...] | None = None,  # noqa: A001
         >>> mg.sum(mg.tensor(np.ones((2, 3))), axis=0).data
         array([2., 2., 2.])
     """
-    return _sum(x, axis=axis, keepdims=keepdims)
+    return _sum.unary(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x: TensorLike, axis: int | tuple[int, ...] | None = None,
@@ -451,7 +451,7 @@ def broadcast_to(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
         >>> mg.broadcast_to(mg.tensor([1.0, 2.0]), (3, 2)).shape
         (3, 2)
     """
-    return _broadcast(x, shape=tuple(shape))
+    return _broadcast.unary(x, shape=tuple(shape))
 
 
 def reshape(x: TensorLike, shape: Any) -> Tensor:
@@ -462,7 +462,7 @@ def reshape(x: TensorLike, shape: Any) -> Tensor:
         >>> mg.reshape(mg.tensor(np.arange(6.0)), (2, -1)).shape
         (2, 3)
     """
-    return _reshape(x, shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
+    return _reshape.unary(x, shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
 
 
 def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
@@ -473,7 +473,7 @@ def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
         >>> mg.transpose(mg.tensor(np.ones((2, 3, 4))), (2, 0, 1)).shape
         (4, 2, 3)
     """
-    return _transpose(x, axes=None if axes is None else tuple(axes))
+    return _transpose.unary(x, axes=None if axes is None else tuple(axes))
 
 
 def _check_index(index: Any) -> Any:
@@ -493,7 +493,7 @@ def getitem(x: TensorLike, index: Any) -> Tensor:
         >>> mg.getitem(mg.tensor([1.0, 2.0, 3.0]), [0, 0, 2]).data   # same as x[[0, 0, 2]]
         array([1., 1., 3.])
     """
-    return _getitem(x, index=_check_index(index))
+    return _getitem.unary(x, index=_check_index(index))
 
 
 def index_add(g: TensorLike, index: Any, shape: tuple[int, ...]) -> Tensor:
@@ -563,5 +563,5 @@ def split(x: TensorLike, sections: int | Sequence[int], axis: int = -1) -> list[
     else:
         bounds = [0, *(min(int(s), length) for s in sections), length]
     lead = (slice(None),) * ax
-    return [_getitem(x, index=lead + (slice(lo, max(lo, hi)),))
+    return [_getitem.unary(x, index=lead + (slice(lo, max(lo, hi)),))
             for lo, hi in zip(bounds, bounds[1:])]

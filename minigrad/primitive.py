@@ -73,6 +73,8 @@ class Primitive:
         return f"<minigrad primitive {self.name}>"
 
     def __call__(self, *args: Any, **params: Any) -> Tensor:
+        """Apply to tensors, NumPy arrays or Python numbers (``**params`` go to the
+        forward and the VJPs unchanged)."""
         arrays = []
         requires_grad = False
         for a in args:
@@ -82,24 +84,35 @@ class Primitive:
             if a.requires_grad:
                 requires_grad = True
         try:
-            out = self.forward(*arrays, **params) if params else self.forward(*arrays)
+            out = self.forward(*arrays, **params)
         except ValueError as error:
             raise ValueError(self._describe(arrays, params, error)) from None
-        if type(out) is not np.ndarray or STATE.anomaly:
-            out = self._checked(out)
-        if not (requires_grad and STATE.grad_enabled):
-            return make_tensor(out, False, None)
-        # the inputs' graph vertices (written out for one and two inputs: the hot path)
-        if len(args) == 2:
-            a, b = args
-            vertices = (a._node or a, b._node or b)
-        elif len(args) == 1:
-            vertices = (args[0]._node or args[0],)
-        else:
-            vertices = tuple([a._node or a for a in args])
-        return make_tensor(out, True, Node(self, vertices, params or None,
-                                           arrays if self.saves_inputs else None,
-                                           out if self.saves_output else None, out))
+        vertices = tuple([a._node or a for a in args]) if requires_grad else None
+        return self._result(out, vertices, arrays, params or None)
+
+    def unary(self, x: Any, **params: Any) -> Tensor:
+        """``self(x, **params)``, faster for one Tensor (the hot path)."""
+        if not isinstance(x, Tensor):
+            return self(x, **params)
+        data = x.data
+        try:
+            out = self.forward(data, **params) if params else self.forward(data)
+        except ValueError as error:
+            raise ValueError(self._describe([data], params, error)) from None
+        return self._result(out, (x._node or x,) if x.requires_grad else None, (data,),
+                            params or None)
+
+    def binary(self, a: Any, b: Any) -> Tensor:
+        """``self(a, b)``, faster for two Tensors and no parameters (the hot path)."""
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+            return self(a, b)
+        x, y = a.data, b.data
+        try:
+            out = self.forward(x, y)
+        except ValueError as error:
+            raise ValueError(self._describe([x, y], {}, error)) from None
+        vertices = (a._node or a, b._node or b) if a.requires_grad or b.requires_grad else None
+        return self._result(out, vertices, (x, y), None)
 
     def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
         """Bring Python numbers and arrays among the arguments to the tensors' dtype;
@@ -108,24 +121,27 @@ class Primitive:
         inputs = tuple(self._constant(a, dtype) for a in args)
         arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
         try:
-            out = self._checked(self.forward(*arrays, **params))
+            out = self.forward(*arrays, **params)
         except ValueError as error:
             raise ValueError(self._describe(arrays, params, error)) from None
-        if not (STATE.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad
-                                           for a in inputs)):
-            return make_tensor(out, False, None)
-        vertices = tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
-        return make_tensor(out, True, Node(self, vertices, params or None,
-                                           arrays if self.saves_inputs else None,
-                                           out if self.saves_output else None, out))
+        vertices = (tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
+                    if any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
+                    else None)
+        return self._result(out, vertices, arrays, params or None)
 
-    def _checked(self, out: Any) -> np.ndarray:
-        """The forward's result as an array (reductions may give NumPy scalars), checked
-        for NaN and inf under ``mg.detect_anomaly()``."""
-        out = np.asarray(out)
+    def _result(self, out: Any, vertices: tuple | None, arrays: Sequence[np.ndarray],
+                params: dict | None) -> Tensor:
+        """Wrap the forward's result in a Tensor, and record its graph node when an input
+        requires grad (``vertices`` then holds the inputs' vertices) and grad mode is on."""
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)  # reductions may give NumPy scalars
         if STATE.anomaly:
             check_finite(out, f"{self.name}: the forward pass produced NaN or inf")
-        return out
+        if vertices is None or not STATE.grad_enabled:
+            return make_tensor(out, False, None)
+        return make_tensor(out, True, Node(self, vertices, params,
+                                           arrays if self.saves_inputs else None,
+                                           out if self.saves_output else None, out))
 
     def _constant(self, value: Any, dtype: np.dtype | None) -> Any:
         """Bring a non-tensor argument into the op: Python numbers stay weakly typed

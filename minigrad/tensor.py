@@ -186,40 +186,40 @@ class Tensor:
 
     # ---- operators (each calls its primitive directly: the hot path) ------------------
     def __add__(self, other: Any) -> Tensor:
-        return ops._add(self, other)
+        return ops._add.binary(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops._add(other, self)
+        return ops._add.binary(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops._sub(self, other)
+        return ops._sub.binary(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops._sub(other, self)
+        return ops._sub.binary(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops._mul(self, other)
+        return ops._mul.binary(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops._mul(other, self)
+        return ops._mul.binary(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops._div(self, other)
+        return ops._div.binary(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops._div(other, self)
+        return ops._div.binary(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops._matmul(self, other)
+        return ops._matmul.binary(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops._matmul(other, self)
+        return ops._matmul.binary(other, self)
 
     def __pow__(self, exponent: float) -> Tensor:
         return ops.power(self, exponent)
 
     def __neg__(self) -> Tensor:
-        return ops._neg(self)
+        return ops._neg.unary(self)
 
     def __pos__(self) -> Tensor:
         return self
