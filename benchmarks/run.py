@@ -47,13 +47,12 @@ def implementations() -> dict[str, dict]:
     """Per implementation, a builder per workload (None: not applicable)."""
     impls = {
         "minigrad": {"W1": w.w1_minigrad, "W2": w.w2_minigrad},
+        "minigrad, lstm.LSTM layer": {"W1": None, "W2": w.w2_minigrad_layer},
         "numpy (hand-written BPTT)": {"W1": w.w1_numpy, "W2": w.w2_numpy},
         "numpy (dW as one GEMM)": {"W1": None, "W2": lambda s: w.w2_numpy(s, one_gemm=True)},
     }
-    if w.torch is not None:
-        w.torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
-        impls[f"PyTorch {w.torch.__version__.split('+')[0]} eager"] = {
-            "W1": w.w1_torch, "W2": w.w2_torch_eager}
+    if w.TORCH_VERSION is not None:
+        impls[f"PyTorch {w.TORCH_VERSION} eager"] = {"W1": w.w1_torch, "W2": w.w2_torch_eager}
         impls["PyTorch fused nn.LSTM"] = {"W1": None, "W2": w.w2_torch_fused}
     return impls
 

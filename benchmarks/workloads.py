@@ -1,26 +1,40 @@
 """The benchmark workloads, each as ``make_* -> step()`` for every implementation.
 
 W1: a chain of elementwise ops on a (16,) vector; W2: one LSTM training step
-(forward + backward, no optimizer) at sizes S, M, L. The same weights and data go
-to every implementation, so their results can be compared (tests/test_benchmarks.py).
+(forward + backward, no optimizer) at sizes S, M, L: the cell stepped T times carrying
+only ``(h, c)``, then the loss on the last ``h``, written the same way for minigrad,
+NumPy and PyTorch eager. The same weights and data go to every implementation, so their
+results can be compared (tests/test_benchmarks.py).
+
+PyTorch is imported only by the processes that measure it: importing it changes how
+fast the others run.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 import minigrad as mg
-from lstm import LSTM
+from lstm import LSTM, LSTMCell
 
 from .numpy_reference import chain_grads, lstm_step_grads
 
-try:  # optional: measured when importable, never required
+# optional: measured when installed, never required
+TORCH_VERSION = (importlib.metadata.version("torch").split("+")[0]
+                 if importlib.util.find_spec("torch") else None)
+
+
+def _torch():
     import torch
-except ImportError:  # pragma: no cover - depends on the machine
-    torch = None
+
+    torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
+    return torch
 
 W1_OPS = 2000
 DTYPE = np.float32
@@ -68,6 +82,7 @@ def w1_numpy() -> Callable[[], np.ndarray]:
 
 
 def w1_torch() -> Callable[[], np.ndarray]:
+    torch = _torch()
     x0, a0, b0 = (torch.from_numpy(v) for v in w1_data())
 
     def step():
@@ -95,6 +110,29 @@ def w2_data(size: LSTMSize, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def w2_minigrad(size: LSTMSize) -> Callable[[], tuple]:
+    """The LSTMCell stepped T times: what the NumPy and PyTorch-eager rows compute."""
+    d = w2_data(size)
+    cell = LSTMCell(size.p, size.q, dtype=DTYPE)
+    cell.load_state_dict({"W": d["W"], "b": d["b"]})
+    V, v = mg.nn.Parameter(d["V"]), mg.nn.Parameter(d["v"])
+    params = [cell.W, cell.b, V, v]
+    xs = [mg.tensor(x) for x in d["xs"]]
+
+    def step():
+        for p in params:
+            p.grad = None
+        state = cell.zero_state(size.B)
+        for x in xs:
+            state = cell(x, state)
+        loss = mg.nn.functional.mse_loss(state[0] @ V + v, d["y"])
+        loss.backward()
+        return (loss.item(), *(p.grad for p in params))
+    return step
+
+
+def w2_minigrad_layer(size: LSTMSize) -> Callable[[], tuple]:
+    """The same step through the layer API, ``lstm.LSTM.unroll``: it also names each
+    step's scope and keeps every step's output (T x (B, q) more memory)."""
     d = w2_data(size)
     lstm = LSTM(size.p, size.q, dtype=DTYPE)
     lstm.cells[0].load_state_dict({"W": d["W"], "b": d["b"]})
@@ -117,6 +155,7 @@ def w2_numpy(size: LSTMSize, one_gemm: bool = False) -> Callable[[], tuple]:
 
 
 def w2_torch_eager(size: LSTMSize) -> Callable[[], tuple]:
+    torch = _torch()
     d = {k: torch.from_numpy(a) for k, a in w2_data(size).items()}
     W, b, V, v = (d[k].clone().requires_grad_(True) for k in "WbVv")
     q = size.q
@@ -139,6 +178,7 @@ def w2_torch_eager(size: LSTMSize) -> Callable[[], tuple]:
 
 
 def w2_torch_fused(size: LSTMSize) -> Callable[[], tuple]:
+    torch = _torch()
     d = w2_data(size)
     lstm = torch.nn.LSTM(size.p, size.q)
     with torch.no_grad():

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .context import STATE, enable_grad
-from .lazy import LAZY, Product, Scattered
+from .lazy import LAZY, Product, ProductSum, Scattered
 from .primitive import check_finite
 from .tensor import Node, Tensor, handle, make_tensor
 
@@ -130,6 +130,10 @@ def _accumulate(grads: dict, owned: set, x: Any, previous: Any, g: Any) -> None:
         return
     if type(previous) is Scattered and type(g) is Scattered:
         grads[x] = previous.plus(g)  # slices of one array: joined when it is needed
+        return
+    if type(g) is Product and type(previous) in (Product, ProductSum):
+        # a weight's gradient over time steps: multiplied in chunks of steps
+        grads[x] = (previous if type(previous) is ProductSum else ProductSum(previous)).plus(g)
         return
     if x not in owned:
         previous = grads[x] = (previous.dense(x.dtype) if type(previous) in LAZY

@@ -135,4 +135,52 @@ class Product:
         return out if out.dtype == dtype else out.astype(dtype)
 
 
-LAZY = (Scattered, Product)
+class ProductSum:
+    """A sum of products ``a_t @ b_t`` of one shape: the gradient of a weight that every
+    time step multiplies (``X_t.T @ dZ_t``). The pairs are multiplied in chunks, each as
+    one GEMM ``[a_1 .. a_K] @ [b_1; ..; b_K]``: fewer, larger GEMMs and no temporary
+    product per step to add. A chunk ends when its ``b``s reach ``CHUNK_BYTES``, so the
+    pairs it keeps alive stay small."""
+
+    CHUNK_BYTES = 2 << 20
+    __slots__ = ("pairs", "pending_bytes", "total", "shape", "dtype")
+
+    def __init__(self, first: Product) -> None:
+        self.pairs = [(first.a, first.b)]
+        self.pending_bytes = first.b.nbytes
+        self.total: np.ndarray | None = None
+        self.shape, self.dtype = first.shape, first.dtype
+
+    def plus(self, other: Product) -> ProductSum:
+        """Add ``other`` (in place: a ProductSum is only ever a pending gradient)."""
+        self.pairs.append((other.a, other.b))
+        self.pending_bytes += other.b.nbytes
+        if other.dtype != self.dtype:
+            self.dtype = np.result_type(self.dtype, other.dtype)
+        if self.pending_bytes >= self.CHUNK_BYTES:
+            self._multiply_pending()
+        return self
+
+    def _multiply_pending(self) -> None:
+        if not self.pairs:
+            return
+        # hstack of the a's, built by stacking their transposes (contiguous for X_t.T)
+        a = np.concatenate([a.T for a, _ in self.pairs], axis=0).T
+        b = np.concatenate([b for _, b in self.pairs], axis=0)
+        if self.total is None:
+            self.total = a @ b
+        else:
+            self.total += a @ b
+        self.pairs, self.pending_bytes = [], 0
+
+    def add_to(self, out: np.ndarray) -> np.ndarray:
+        self._multiply_pending()
+        out += self.total
+        return out
+
+    def dense(self, dtype: np.dtype) -> np.ndarray:
+        self._multiply_pending()
+        return self.total if self.total.dtype == dtype else self.total.astype(dtype)
+
+
+LAZY = (Scattered, Product, ProductSum)

@@ -11,9 +11,10 @@ from benchmarks.run import render
 
 
 @pytest.mark.parametrize("one_gemm", [False, True])
-def test_numpy_lstm_bptt_matches_minigrad(one_gemm):
+@pytest.mark.parametrize("ours", [w.w2_minigrad, w.w2_minigrad_layer])
+def test_numpy_lstm_bptt_matches_minigrad(ours, one_gemm):
     size = replace(w.SIZES["M"], B=4, p=6, q=8, T=12)
-    ours = w.w2_minigrad(size)()
+    ours = ours(size)()
     reference = w.w2_numpy(size, one_gemm=one_gemm)()
     assert len(ours) == len(reference) == 5
     for got, expected in zip(ours, reference):
