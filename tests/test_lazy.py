@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.lazy import Product, Scattered, _tiles
+from minigrad.lazy import Product, ProductSum, Scattered, _tiles
 
 
 def _dense_by_hand(pieces, shape):
@@ -92,3 +92,35 @@ def test_a_product_is_evaluated_only_in_the_selected_columns():
     part = Product(a, b)[:, 1:3]
     assert type(part) is Product and part.shape == (3, 2)
     np.testing.assert_allclose(part.dense(np.dtype(np.float64)), (a @ b)[:, 1:3])
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 200, 2 << 20])
+def test_a_sum_of_products_is_multiplied_in_chunks_exactly(monkeypatch, chunk_bytes):
+    # chunks of one pair, of a few pairs, and all pairs in one GEMM
+    monkeypatch.setattr(ProductSum, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(3)
+    pairs = [(rng.standard_normal((5, 3)).T, rng.standard_normal((5, 4))) for _ in range(7)]
+    total = ProductSum(Product(*pairs[0]))
+    for a, b in pairs[1:]:
+        total = total.plus(Product(a, b))
+    expected = sum(a @ b for a, b in pairs)
+    np.testing.assert_allclose(total.dense(np.dtype(np.float64)), expected, rtol=1e-12)
+    np.testing.assert_allclose(total.add_to(np.ones((3, 4))), 1 + expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2 << 20])
+def test_a_weight_shared_over_steps_gets_the_summed_gradient(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(ProductSum, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(4)
+    w = mg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    xs = [rng.standard_normal((2, 3)) for _ in range(6)]
+    loss = sum((mg.tensor(x) @ w).sum() for x in xs)
+    loss.backward()
+    np.testing.assert_allclose(w.grad, sum(x.T @ np.ones((2, 3)) for x in xs), rtol=1e-12)
+    assert w.grad.dtype == np.float64
+
+
+def test_a_sum_of_products_keeps_the_wider_dtype():
+    a32, a64 = np.ones((2, 2), np.float32), np.ones((2, 2))
+    total = ProductSum(Product(a32, a32)).plus(Product(a64, a64))
+    assert total.dtype == np.float64
