@@ -1,9 +1,10 @@
 """Reverse mode: the topological order, the backward sweep and the gradient door.
 
 The graph's vertices are nodes (results of primitives) and leaf tensors. The sweep
-visits them from the outputs back to the leaves in an order computed without recursion.
-Pending gradients live in a dict and are popped as the sweep passes, so each gradient is
-complete when it is used and released right after. Unless the graph is retained, each
+visits them from the outputs back to the leaves without recursion: a heap hands out the
+newest node with a pending gradient, which is then complete, since every consumer of a
+node was created after it. Pending gradients live in a dict and are popped as the sweep
+passes, so each is released right after its use. Unless the graph is retained, each
 visited node forgets its inputs and saved arrays, so the graph is garbage as soon as the
 sweep is over (and a second sweep gets a clear error).
 """
@@ -11,6 +12,7 @@ sweep is over (and a second sweep gets a clear error).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heapify, heappop, heappush
 from operator import attrgetter
 from typing import Any
 
@@ -149,11 +151,11 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
            create_graph: bool, wanted: dict[int, Any] | None) -> None:
     """Propagate ``seeds`` from ``roots`` to every leaf.
 
-    Nodes are visited outputs first (by creation number); leaves get their gradients
-    at the end. With ``wanted`` (ids of vertices whose gradient is asked for) the
-    gradients are put there and no ``.grad`` is touched; otherwise they accumulate into
-    the leaves. Pending gradients are popped as the sweep passes, so each is complete
-    when used and released right after.
+    Nodes are visited newest first (by creation number), each as soon as its gradient
+    is complete; leaves get their gradients at the end. With ``wanted`` (ids of vertices
+    whose gradient is asked for) the gradients are put there and no ``.grad`` is
+    touched; otherwise they accumulate into the leaves. Pending gradients are popped as
+    the sweep passes, so each is released right after its use.
     """
     grads: dict[Any, Any] = {}  # pending gradients, by vertex
     owned: set[Any] = set()  # vertices whose gradient is a private buffer
@@ -164,13 +166,14 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             grads[v] = seed
         else:
             _accumulate(grads, owned, v, previous, seed)
-    order = sorted(_nodes_leading_to(list(grads)), key=_creation_number)
+    # nodes with a pending gradient, newest first: a node's consumers are all newer, so
+    # when it comes out of the heap its gradient is complete
+    pending = [(-v._seq, v) for v in grads if type(v) is Node]
+    heapify(pending)
     anomaly = STATE.anomaly
-    while order:
-        v = order.pop()  # the newest node left; the sweep holds none it has passed
-        g = grads.pop(v, None)
-        if g is None:
-            continue
+    while pending:
+        v = heappop(pending)[1]
+        g = grads.pop(v)
         if type(g) in LAZY and not (type(g) is Product and v.prim.selects_from_g
                                     and wanted is None and not v.retains_grad):
             g = g.dense(v.dtype)
@@ -213,6 +216,8 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             previous = grads.get(x)
             if previous is None:
                 grads[x] = gx
+                if type(x) is Node:
+                    heappush(pending, (-x._seq, x))
             else:
                 _accumulate(grads, owned, x, previous, gx)
         if not retain_graph:
