@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = {"W1": 5 if args.quick else 20, "S": 3 if args.quick else 20,
                "M": 2 if args.quick else 10, "L": 5}
     sizes = ["S", "M"] if args.quick else ["S", "M", "L"]
-    results = measure_all(implementations(), ["W1", *sizes], repeats, 1 if args.quick else 3)
+    results = measure_all(implementations(), ["W1", *sizes], repeats, 1 if args.quick else 5)
     if not args.quick:
         for impl, key in (("minigrad", "minigrad"), ("numpy (hand-written BPTT)", "numpy")):
             results[impl]["MEM"] = {"min": memory(key)}

@@ -142,7 +142,7 @@ class ProductSum:
     product per step to add. A chunk ends when its ``b``s reach ``CHUNK_BYTES``, so the
     pairs it keeps alive stay small."""
 
-    CHUNK_BYTES = 2 << 20
+    CHUNK_BYTES = 8 << 20
     __slots__ = ("pairs", "pending_bytes", "total", "shape", "dtype")
 
     def __init__(self, first: Product) -> None:
