@@ -50,6 +50,7 @@ def implementations() -> dict[str, dict]:
         "minigrad, lstm.LSTM layer": {"W1": None, "W2": w.w2_minigrad_layer},
         "numpy (hand-written BPTT)": {"W1": w.w1_numpy, "W2": w.w2_numpy},
         "numpy (dW as one GEMM)": {"W1": None, "W2": lambda s: w.w2_numpy(s, one_gemm=True)},
+        "minimal Python autograd": {"W1": w.w1_minimal, "W2": None},
     }
     if w.TORCH_VERSION is not None:
         impls[f"PyTorch {w.TORCH_VERSION} eager"] = {"W1": w.w1_torch, "W2": w.w2_torch_eager}
@@ -93,7 +94,7 @@ def measure_all(impls: dict, workloads: list[str], repeats: dict[str, int],
     for round_number in range(rounds):
         for workload in workloads:
             for impl, builders in impls.items():
-                if workload == "W1" and builders["W1"] is None:
+                if builders["W1" if workload == "W1" else "W2"] is None:
                     continue
                 run = measure_in_fresh_process(impl, workload, repeats[workload])
                 best = results[impl].setdefault(workload, {"min": np.inf, "rounds": []})
@@ -187,7 +188,8 @@ def render(results: dict, sizes: list[str]) -> str:
         cells = "".join(f"{row[c]['min']:>11.1f}" if c in row else f"{'n/a':>11}"
                         for c in columns)
         if "L" in sizes:
-            cells += f"{w.SIZES['L'].flops() / row['L']['min'] / 1e6:>11.1f}"
+            cells += (f"{w.SIZES['L'].flops() / row['L']['min'] / 1e6:>11.1f}" if "L" in row
+                      else f"{'n/a':>11}")
         lines.append(f"{impl:<30}{cells}")
     floor = results["numpy (hand-written BPTT)"]
     ours = results["minigrad"]

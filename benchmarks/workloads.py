@@ -23,6 +23,7 @@ import numpy as np
 import minigrad as mg
 from lstm import LSTM, LSTMCell
 
+from . import minimal_engine
 from .numpy_reference import chain_grads, lstm_step_grads
 
 # optional: measured when installed, never required
@@ -74,6 +75,11 @@ def w1_minigrad() -> Callable[[], np.ndarray]:
         y.sum().backward()
         return x.grad
     return step
+
+
+def w1_minimal() -> Callable[[], np.ndarray]:
+    x0, a0, b0 = w1_data()
+    return lambda: minimal_engine.chain_grads(x0, a0, b0, W1_OPS)
 
 
 def w1_numpy() -> Callable[[], np.ndarray]:

@@ -26,6 +26,10 @@ def test_numpy_chain_matches_minigrad():
     np.testing.assert_allclose(w.w1_minigrad()(), w.w1_numpy()(), rtol=1e-5)
 
 
+def test_minimal_engine_chain_matches_numpy():
+    np.testing.assert_allclose(w.w1_minimal()(), w.w1_numpy()(), rtol=1e-5)
+
+
 def test_report_states_ratios_and_goals():
     row = {"W1": {"min": 3.0}, "S": {"min": 5.0}, "MEM": {"min": 100.0}}
     floor = {"W1": {"min": 2.0}, "S": {"min": 1.0}, "MEM": {"min": 100.0}}
