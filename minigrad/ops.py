@@ -105,20 +105,27 @@ _pow = Primitive("pow", lambda x, exponent: np.power(x, exponent),
 # ---- elementwise functions -----------------------------------------------------------------
 
 
-_HALF: dict[np.dtype, np.ndarray] = {}
+class _ByDtype(dict):
+    """``value`` as a 0-d array of each dtype asked for, made once: NumPy 2 takes it
+    faster than a Python float (about 0.25 us less per call on small arrays)."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        array = self[dtype] = np.array(self.value, dtype)
+        return array
 
 
-def _half(dtype: np.dtype) -> np.ndarray:
-    """0.5 as a 0-d array of ``dtype``: NumPy 2 takes it faster than the Python float."""
-    half = _HALF.get(dtype)
-    return half if half is not None else _HALF.setdefault(dtype, np.array(0.5, dtype))
+_ONE, _HALF = _ByDtype(1.0), _ByDtype(0.5)
 
 
 def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
     # sigmoid(x) = (1 + tanh(x/2)) / 2: tanh never overflows, four passes in place.
     # Absolute error stays below 1e-16; only where sigmoid(x) < ~1e-8 (x < -18) is
     # relative accuracy lost, which no gate or loss here depends on.
-    half = _half(x.dtype)
+    half = _HALF[x.dtype]
     out = np.multiply(x, half)
     if type(out) is not np.ndarray:  # a 0-d input gives a NumPy scalar
         out = np.asarray(out)
@@ -129,13 +136,12 @@ def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
 
 
 def _tanh_vjp(g: Any, y: Any, x: Any) -> Any:
-    # g * (1 - y**2), without the Python scalar NumPy is slow to take on small arrays
-    return g - g * y * y
+    one = _ONE[y.dtype]
+    return g * ((one - y) * (one + y))  # 1 - y**2, without its cancellation near |y| = 1
 
 
 def _sigmoid_vjp(g: Any, y: Any, x: Any) -> Any:
-    gy = g * y  # g * y * (1 - y)
-    return gy - gy * y
+    return g * y * (_ONE[y.dtype] - y)
 
 
 def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:

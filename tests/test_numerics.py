@@ -37,6 +37,24 @@ def test_sigmoid_accuracy():
     assert np.max(np.abs(got[middle] / exact[middle] - 1)) < 1e-8
 
 
+@pytest.mark.parametrize("fn, derivative", [
+    (mg.sigmoid, lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    (mg.tanh, lambda x: 1 / np.cosh(x) ** 2),
+])
+def test_float32_gradient_stays_accurate_where_the_function_saturates(fn, derivative):
+    # the VJPs use 1 - y, which is exact near y = 1 (never 1 - y * y, which cancels), so
+    # a saturated gate's small gradient keeps its relative accuracy in float32
+    x64 = np.linspace(0.5, 8.0, 64)
+    x = mg.tensor(x64.astype(np.float32), requires_grad=True)
+    fn(x).sum().backward()
+    y32 = fn(mg.tensor(x64.astype(np.float32))).data.astype(np.float64)
+    exact_at_y32 = y32 * (1 - y32) if fn is mg.sigmoid else (1 - y32) * (1 + y32)
+    np.testing.assert_allclose(x.grad, exact_at_y32, rtol=1e-6)
+    # against the true derivative, as far as float32's rounding of y itself allows
+    moderate = x64 <= 4
+    np.testing.assert_allclose(x.grad[moderate], derivative(x64[moderate]), rtol=5e-4)
+
+
 def test_float32_survives_python_scalars_and_float64_constants():
     x = mg.tensor(np.ones(3, np.float32), requires_grad=True)
     y = (x * 2.5 + 1 - np.ones(3)) / 3.0 @ np.ones(3) + 0.5 * x.sum()
