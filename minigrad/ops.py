@@ -9,6 +9,7 @@ the backward sweep, not here.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -564,10 +565,18 @@ def split(x: TensorLike, sections: int | Sequence[int], axis: int = -1) -> list[
         if sections <= 0 or length % sections:
             raise ValueError(f"split: axis {axis} of size {length} cannot be split into "
                              f"{sections} equal sections")
-        step = length // sections
-        bounds = list(range(0, length + 1, step))
+        indices = _equal_pieces(length, int(sections), ax)
     else:
         bounds = [0, *(min(int(s), length) for s in sections), length]
-    lead = (slice(None),) * ax
-    return [_getitem.unary(x, index=lead + (slice(lo, max(lo, hi)),))
-            for lo, hi in zip(bounds, bounds[1:])]
+        indices = [(slice(None),) * ax + (slice(lo, max(lo, hi)),)
+                   for lo, hi in zip(bounds, bounds[1:])]
+    return [_getitem.unary(x, index=index) for index in indices]
+
+
+@functools.lru_cache(maxsize=64)
+def _equal_pieces(length: int, sections: int, axis: int) -> tuple[tuple[slice, ...], ...]:
+    """The indices of ``sections`` equal pieces along ``axis``, made once per shape (an
+    LSTM splits the same Z every step)."""
+    step = length // sections
+    return tuple((slice(None),) * axis + (slice(k * step, (k + 1) * step),)
+                 for k in range(sections))

@@ -99,8 +99,8 @@ class Primitive:
             out = self.forward(data, **params) if params else self.forward(data)
         except ValueError as error:
             raise ValueError(self._describe([data], params, error)) from None
-        return self._result(out, (x._node or x,) if x.requires_grad else None, (data,),
-                            params or None)
+        return self._result(out, (x._node or x,) if x.requires_grad else None,
+                            (data,) if self.saves_inputs else None, params or None)
 
     def binary(self, a: Any, b: Any) -> Tensor:
         """``self(a, b)``, faster for two Tensors and no parameters (the hot path)."""
@@ -112,7 +112,7 @@ class Primitive:
         except ValueError as error:
             raise ValueError(self._describe([x, y], {}, error)) from None
         vertices = (a._node or a, b._node or b) if a.requires_grad or b.requires_grad else None
-        return self._result(out, vertices, (x, y), None)
+        return self._result(out, vertices, (x, y) if self.saves_inputs else None, None)
 
     def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
         """Bring Python numbers and arrays among the arguments to the tensors' dtype;
@@ -129,10 +129,11 @@ class Primitive:
                     else None)
         return self._result(out, vertices, arrays, params or None)
 
-    def _result(self, out: Any, vertices: tuple | None, arrays: Sequence[np.ndarray],
+    def _result(self, out: Any, vertices: tuple | None, arrays: Sequence[np.ndarray] | None,
                 params: dict | None) -> Tensor:
         """Wrap the forward's result in a Tensor, and record its graph node when an input
-        requires grad (``vertices`` then holds the inputs' vertices) and grad mode is on."""
+        requires grad (``vertices`` then holds the inputs' vertices) and grad mode is on.
+        ``arrays`` are the inputs' data (None when the VJPs do not read them)."""
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # reductions may give NumPy scalars
         if STATE.anomaly:
