@@ -42,6 +42,10 @@ class Primitive:
             VJP receives the graph vertex instead, which has only ``shape``, ``ndim`` and
             ``dtype``.
 
+    Call it on tensors, arrays or numbers. ``prim.unary(x, **params)`` and
+    ``prim.binary(a, b)`` are the same call without packing the arguments, about 0.2 us
+    faster; Tensor's operators and minigrad's functions use them.
+
     Example, a complete new primitive::
 
         square = Primitive("square", np.square, lambda g, y, x: 2 * g * x)
