@@ -1,13 +1,16 @@
 """Gradients the backward sweep keeps unevaluated until it must.
 
-Two VJP results are cheaper to accumulate than to compute:
+Some VJP results are cheaper to accumulate than to compute:
 
 - :class:`Scattered`, the gradient of ``x[index]``: ``g`` at ``index`` in zeros. Added
-  straight into the slice of the accumulated gradient, it is never padded with zeros
-  (an LSTM's four gate slices write into one buffer).
-- :class:`Product`, the gradient of a 2-D matmul: a sum of ``a @ b``. A consumer that
-  only selects columns (``concat``'s VJP) computes only those columns: an LSTM never
+  straight into the slice of the accumulated gradient, it is never padded with zeros;
+  slices that tile the array (an LSTM's four gate slices of ``Z``) are joined in one
+  pass.
+- :class:`Product`, the gradient of a 2-D matmul, ``a @ b``. A consumer that only
+  selects columns (``concat``'s VJP) computes only those columns: an LSTM never
   computes the gradient of its input ``x`` when ``x`` needs none.
+- :class:`ProductSum`, products that add up to one gradient (a weight used at every
+  time step), multiplied a chunk of steps at a time as one larger GEMM.
 
 Only the plain backward pass (arrays) produces them; ``create_graph`` works on Tensors.
 """
