@@ -37,3 +37,11 @@ def test_report_states_ratios_and_goals():
     assert "W1 us/op   minigrad / hand-written NumPy =  1.50x (goal 2.0x: holds)" in text
     assert "W2-S ms    minigrad / hand-written NumPy =  5.00x (goal 2.5x: misses)" in text
     assert "MEM MiB    minigrad / hand-written NumPy =  1.00x (goal 1.1x: holds)" in text
+
+
+def test_report_shows_rows_that_measure_only_some_workloads():
+    full = {"W1": {"min": 2.0}, "L": {"min": 100.0}}
+    text = render({"minigrad": full, "numpy (hand-written BPTT)": full,
+                   "minimal Python autograd": {"W1": {"min": 1.0}}}, ["L"])
+    row = next(line for line in text.splitlines() if line.startswith("minimal"))
+    assert row.split()[-3:] == ["1.0", "n/a", "n/a"]
