@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from heapq import heapify, heappop, heappush
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from .context import STATE, enable_grad
+from .context import anomaly_enabled, enable_grad, reset_differentiating, set_differentiating
 from .lazy import LAZY, Product, ProductSum, Scattered
 from .primitive import check_finite
-from .tensor import Node, Tensor, handle, make_tensor
+from .tensor import Node, Tensor, creation_number, handle, make_tensor, nodes_leading_to
 
 FREED_GRAPH = ("backward: this part of the graph was already freed by an earlier "
                "backward(); pass retain_graph=True to the first backward() (or to "
@@ -32,35 +31,25 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting: sum ``g`` over the axes along which ``shape`` was broadcast.
 
     Works on arrays and on Tensors. ``sum_to(ones((4, 2, 3)), (2, 1)) -> 12 * ones((2, 1))``.
+    Raises ValueError unless ``shape`` broadcasts to ``g.shape``: a gradient of another
+    layout (``g.T``, ``g.reshape(-1)``) is never reshaped into place.
     """
+    shape = tuple(shape)
     lead = g.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
+        raise ValueError(f"sum_to: shape {shape} does not broadcast to {tuple(g.shape)}")
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    if g.shape != shape:
-        g = g.reshape(shape)
+    if lead:
+        g = g.reshape(shape)  # drops the summed leading axes, nothing else
     return g
-
-
-_creation_number = attrgetter("_seq")
 
 
 def vertex(t: Tensor) -> Node | Tensor:
     """The graph vertex of a tensor: its node, or the tensor itself for a leaf."""
     return t._node or t
-
-
-def _nodes_leading_to(roots: Sequence[Node | Tensor]) -> set[Node]:
-    """Every node reachable from ``roots`` (an iterative walk: no recursion limit)."""
-    seen = {v for v in roots if type(v) is Node}
-    stack = list(seen)
-    while stack:
-        for x in stack.pop().inputs or ():
-            if type(x) is Node and x not in seen:
-                seen.add(x)
-                stack.append(x)
-    return seen
 
 
 def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True) -> list:
@@ -79,26 +68,42 @@ def topological_order(roots: Sequence[Tensor], only_requiring_grad: bool = True)
         ['sum', 'mul', None]
     """
     roots = list(dict.fromkeys(vertex(r) for r in roots))
-    nodes = sorted(_nodes_leading_to(roots), key=_creation_number, reverse=True)
+    nodes = sorted(nodes_leading_to(roots), key=creation_number, reverse=True)
     leaves = {id(x): x for v in (*roots, *nodes)
               for x in (v.inputs or () if type(v) is Node else (v,))
               if isinstance(x, Tensor) and (x.requires_grad or not only_requiring_grad)}
-    return sorted([*nodes, *leaves.values()], key=_creation_number, reverse=True)
+    return sorted([*nodes, *leaves.values()], key=creation_number, reverse=True)
 
 
 def _fit(g: Any, x: Node | Tensor, op: str) -> Any:
     """The one door every input gradient passes: undo broadcasting, match the input's
-    dtype, and check the shape, so that no primitive has to."""
+    dtype, and check the shape, so that no primitive has to. A gradient that is not the
+    input's shape once broadcasting is undone is the VJP's mistake, never reshaped."""
+    if not isinstance(g, (np.ndarray, Tensor)):
+        g = np.asarray(g)
     shape = x.shape
     if g.shape != shape:
         try:
             g = sum_to(g, shape)
-        except (ValueError, IndexError):
-            raise RuntimeError(f"the VJP of {op} returned a gradient of shape {g.shape} "
-                               f"for an input of shape {shape}") from None
+        except ValueError:
+            raise _wrong_shape(op, g.shape, shape) from None
     if g.dtype != x.dtype and not isinstance(g, Tensor):
         g = g.astype(x.dtype)
     return g
+
+
+def _wrong_shape(op: str, got: tuple[int, ...], shape: tuple[int, ...]) -> RuntimeError:
+    return RuntimeError(f"the VJP of {op} returned a gradient of shape {tuple(got)} for an "
+                        f"input of shape {tuple(shape)}")
+
+
+def _modified_in_place(v: Node, x: Tensor) -> RuntimeError:
+    name = f" {x.name!r}" if x.name else ""
+    return RuntimeError(
+        f"backward: {v.op} saved its input{name} of shape {x.shape} to compute its "
+        f"gradient, but that tensor's data was modified in place after it was used (by an "
+        f"optimizer step or load_state_dict); compute the output again from the updated "
+        f"tensor, or call backward() before modifying it")
 
 
 def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -170,10 +175,33 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
     # when it comes out of the heap its gradient is complete
     pending = [(-v._seq, v) for v in grads if type(v) is Node]
     heapify(pending)
-    anomaly = STATE.anomaly
+    if anomaly_enabled() and create_graph:
+        token = set_differentiating(None)  # anomaly messages name the node differentiated
+        try:
+            _propagate(grads, owned, pending, retain_graph, True, wanted, marking=True)
+        finally:
+            reset_differentiating(token)
+    else:
+        _propagate(grads, owned, pending, retain_graph, create_graph, wanted)
+    for leaf, g in grads.items():  # only leaves are left
+        is_owned = leaf in owned
+        if type(g) in LAZY:
+            g, is_owned = g.dense(leaf.dtype), True
+        _deliver(leaf, g, is_owned, wanted)
+
+
+def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
+               create_graph: bool, wanted: dict[int, Any] | None,
+               marking: bool = False) -> None:
+    """The sweep proper: visit the nodes in ``pending`` newest first, each once its
+    gradient in ``grads`` is complete, and pass the gradient on to its inputs through
+    their VJPs; what reaches the leaves stays in ``grads``."""
+    anomaly = anomaly_enabled()
     while pending:
         v = heappop(pending)[1]
         g = grads.pop(v)
+        if marking:  # ops the VJPs run are this node's backward pass
+            set_differentiating(v)
         if type(g) in LAZY and not (type(g) is Product and v.prim.selects_from_g
                                     and wanted is None and not v.retains_grad):
             g = g.dense(v.dtype)
@@ -183,6 +211,10 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
         inputs = v.inputs
         if inputs is None:
             raise RuntimeError(FREED_GRAPH)
+        if v.saved is not None:
+            for x in inputs:
+                if type(x) is not Node and isinstance(x, Tensor) and x._version > v._seq:
+                    raise _modified_in_place(v, x)
         prim = v.prim
         # what the VJP reads: saved arrays, or the vertices (shape, ndim, dtype) otherwise
         if create_graph:
@@ -206,7 +238,10 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
             if type(gx) is np.ndarray:
                 if gx.shape != x.shape or gx.dtype is not x.dtype:
                     gx = _fit(gx, x, prim.name)
-            elif type(gx) not in LAZY:  # a Tensor (create_graph), or a VJP's mistake
+            elif type(gx) in LAZY:
+                if gx.shape != x.shape:
+                    raise _wrong_shape(prim.name, gx.shape, x.shape)
+            else:  # a Tensor (create_graph), or a VJP's mistake
                 gx = _fit(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {v.scope})" if v.scope else ""
@@ -222,11 +257,6 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
                 _accumulate(grads, owned, x, previous, gx)
         if not retain_graph:
             v.inputs = v.saved = v.out = None
-    for leaf, g in grads.items():  # only leaves are left
-        is_owned = leaf in owned
-        if type(g) in LAZY:
-            g, is_owned = g.dense(leaf.dtype), True
-        _deliver(leaf, g, is_owned, wanted)
 
 
 def _deliver(v: Any, g: Any, owned: bool, wanted: dict[int, Any] | None) -> None:
@@ -245,12 +275,12 @@ def _deliver(v: Any, g: Any, owned: bool, wanted: dict[int, Any] | None) -> None
 
 def _store_grad(t: Tensor, g: Any, owned: bool) -> None:
     data = g.data if isinstance(g, Tensor) else g
-    if t.grad is None:
+    if t._grad is None:
         # a private buffer can be handed over; anything else may be shared: copy it
-        t.grad = data if owned and data.dtype == t.data.dtype else np.array(
+        t._grad = data if owned and data.dtype == t.data.dtype else np.array(
             data, dtype=t.data.dtype, copy=True)
     else:
-        t.grad += data
+        t._grad += data  # the grad setter made sure it has the tensor's shape
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool | None = None,

@@ -1,46 +1,55 @@
-"""Global switches of the engine: gradient recording, the current scope, anomaly detection.
+"""Switches of the engine: gradient recording, the current scope, anomaly detection.
 
 Each switch is a context manager that restores the previous state on exit, so they
-nest. They are process-wide (not thread-local): minigrad is single-threaded.
+nest. Each lives in a ``contextvars.ContextVar``, so it belongs to one thread (and one
+asyncio task): a ``no_grad`` block in one thread never turns recording off in another,
+and every new thread starts with recording on, no scope and no anomaly detection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import Any
 
+_grad_enabled: ContextVar[bool] = ContextVar("minigrad_grad_enabled", default=True)
+_scope: ContextVar[str | None] = ContextVar("minigrad_scope", default=None)
+_anomaly: ContextVar[bool] = ContextVar("minigrad_anomaly", default=False)
+# the graph vertex whose VJPs a create_graph backward is running (for anomaly messages)
+_differentiating: ContextVar[Any] = ContextVar("minigrad_differentiating", default=None)
 
-class _State:
-    __slots__ = ("grad_enabled", "scope", "anomaly")
-
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.scope: str | None = None
-        self.anomaly = False
-
-
-STATE = _State()
+# The engine's hot path reads the switches through these bound methods (one C call each).
+grad_enabled = _grad_enabled.get
+scope_now = _scope.get
+anomaly_enabled = _anomaly.get
+differentiating = _differentiating.get
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _switched(var: ContextVar, value: Any) -> Iterator[None]:
+    token = var.set(value)
+    try:
+        yield
+    finally:
+        var.reset(token)
+
+
+def no_grad() -> Any:
     """Record no graph inside: results of ops have ``requires_grad=False``.
 
     Also usable as a decorator. Example::
 
         with mg.no_grad():
-            w.data -= 0.1 * w.grad   # or: w_new = w - 0.1 * w.grad, recorded nowhere
+            prediction = model(xs)     # no graph is kept: memory stays flat
+
+    Writing to ``w.data`` directly is not tracked as an in-place change (as with
+    ``torch.Tensor.data``); update parameters with an optimizer, whose steps are.
     """
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = False
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = previous
+    return _switched(_grad_enabled, False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> Any:
     """Record the graph again inside a ``no_grad`` block.
 
     Example::
@@ -49,16 +58,11 @@ def enable_grad() -> Iterator[None]:
         ...     mg.is_grad_enabled()
         True
     """
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = True
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = previous
+    return _switched(_grad_enabled, True)
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph.
+    """Whether ops currently record a graph (in this thread).
 
     Example::
 
@@ -66,7 +70,19 @@ def is_grad_enabled() -> bool:
         ...     mg.is_grad_enabled()
         False
     """
-    return STATE.grad_enabled
+    return _grad_enabled.get()
+
+
+def set_differentiating(vertex: Any) -> Token:
+    """Mark the ops run from now on as part of the backward pass of ``vertex`` (with
+    ``create_graph=True`` VJPs run as recorded ops, and anomaly messages say so); undo
+    with :func:`reset_differentiating`."""
+    return _differentiating.set(vertex)
+
+
+def reset_differentiating(token: Token) -> None:
+    """Undo :func:`set_differentiating` (and every later one)."""
+    _differentiating.reset(token)
 
 
 class scope:  # noqa: N801 - used like a function: `with mg.scope("t=3"):`
@@ -78,20 +94,22 @@ class scope:  # noqa: N801 - used like a function: `with mg.scope("t=3"):`
             z = x @ w            # z.scope == "t=3/lstm"
     """
 
-    __slots__ = ("name", "previous")
+    __slots__ = ("name", "tokens")
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"scope: name must be a non-empty string, got {name!r}")
         self.name = name
+        self.tokens: list = []
 
     def __enter__(self) -> str:
-        self.previous = STATE.scope
-        STATE.scope = self.name if self.previous is None else f"{self.previous}/{self.name}"
-        return STATE.scope
+        previous = _scope.get()
+        joined = self.name if previous is None else f"{previous}/{self.name}"
+        self.tokens.append(_scope.set(joined))
+        return joined
 
     def __exit__(self, *exc: object) -> None:
-        STATE.scope = self.previous
+        _scope.reset(self.tokens.pop())
 
 
 def current_scope() -> str | None:
@@ -103,11 +121,10 @@ def current_scope() -> str | None:
         ...     mg.current_scope()
         't=3'
     """
-    return STATE.scope
+    return _scope.get()
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> Any:
     """Raise ``FloatingPointError`` at the first op whose forward output or backward
     gradient holds NaN or inf, naming the op and its scope. Slows every op a little.
 
@@ -118,9 +135,4 @@ def detect_anomaly() -> Iterator[None]:
         Traceback (most recent call last):
         FloatingPointError: log: the forward pass produced NaN or inf
     """
-    previous = STATE.anomaly
-    STATE.anomaly = True
-    try:
-        yield
-    finally:
-        STATE.anomaly = previous
+    return _switched(_anomaly, True)

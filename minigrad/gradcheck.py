@@ -16,6 +16,8 @@ def outputs_of(result: Any) -> list[Tensor]:
     if isinstance(result, Tensor):
         return [result]
     if isinstance(result, (tuple, list)) and all(isinstance(r, Tensor) for r in result):
+        if not result:
+            raise TypeError("gradcheck: fn returned no tensors, so there is nothing to check")
         return list(result)
     raise TypeError(f"gradcheck: fn must return a Tensor or a tuple of Tensors, got "
                     f"{type(result).__name__}")
@@ -50,9 +52,10 @@ def numeric_gradient(fn: Callable[..., Any], leaves: Sequence[Any], k: int,
 
 def compare(k: int, analytic: np.ndarray, numeric: np.ndarray, atol: float,
             rtol: float) -> str | None:
-    """A one-line report of the worst element if the two gradients differ, else None."""
+    """A one-line report of the worst element if the two gradients differ, else None.
+    NaN or inf on either side is a difference: no comparison with NaN can pass."""
     error = np.abs(analytic - numeric)
-    bad = error > atol + rtol * np.abs(numeric)
+    bad = ~(error <= atol + rtol * np.abs(numeric))
     if not bad.any():
         return None
     worst = np.unravel_index(np.argmax(error - rtol * np.abs(numeric)), numeric.shape)

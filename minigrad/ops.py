@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import builtins
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.exceptions import AxisError
 
 from .lazy import Product, Scattered, is_basic_index
 from .primitive import Primitive
@@ -32,6 +34,12 @@ def _mT(x: Any) -> Any:
 def _value(x: Any) -> np.ndarray:
     """The raw array of a Tensor or array (for masks, which carry no gradient)."""
     return x.data if isinstance(x, Tensor) else x
+
+
+def _zeros_like(x: Any) -> Any:
+    """Zeros of ``x``'s shape and dtype: a constant Tensor for a Tensor, else an array."""
+    zeros = np.zeros(x.shape, x.dtype)
+    return make_tensor(zeros, False, None) if isinstance(x, Tensor) else zeros
 
 
 def _exp(x: Any) -> Any:
@@ -55,14 +63,14 @@ def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 
 def _normalize_axis(axis: int, ndim: int, op: str) -> int:
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis} is out of bounds for {ndim}-dimensional input")
+        raise AxisError(f"{op}: axis {axis} is out of bounds for {ndim}-dimensional input")
     return axis % ndim
 
 
 def _unreduce(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
     """Give a reduced gradient its reduced axes back as size 1, ready to broadcast."""
-    if keepdims or axis is None and g.ndim == len(shape):
-        return g
+    if keepdims or not shape or axis is None and g.ndim == len(shape):
+        return g  # (a 0-d input "reduced" over axis 0 or -1 is its own gradient's shape)
     axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     axes = {a % len(shape) for a in axes}
     return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
@@ -100,8 +108,13 @@ _div = Primitive("div", np.divide,
 _neg = Primitive("neg", np.negative,
                  lambda g, y, x: -g, saves="none")
 
-_pow = Primitive("pow", lambda x, exponent: np.power(x, exponent),
-                 lambda g, y, x, exponent: g * exponent * x ** (exponent - 1), saves="inputs")
+def _pow_vjp(g: Any, y: Any, x: Any, exponent: float) -> Any:
+    if exponent == 0:  # x ** 0 is constant, even at x = 0 where x ** -1 is infinite
+        return _zeros_like(g)
+    return g * exponent * x ** (exponent - 1)
+
+
+_pow = Primitive("pow", lambda x, exponent: np.power(x, exponent), _pow_vjp, saves="inputs")
 
 # ---- elementwise functions -----------------------------------------------------------------
 
@@ -211,10 +224,16 @@ _broadcast = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape
 _reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
                      lambda g, y, x, shape: g.reshape(x.shape), saves="none")
 
-_transpose = Primitive(
-    "transpose", lambda x, axes: np.transpose(x, axes),
-    lambda g, y, x, axes: g.transpose(*(np.argsort(axes) if axes is not None else ())),
-    saves="none")
+def _transpose_vjp(g: Any, y: Any, x: Any, axes: tuple[int, ...] | None) -> Any:
+    if axes is None:
+        return g.transpose()  # reversing the axes is its own inverse
+    # the inverse permutation; axes may count from the end (-1 is the last)
+    inverse = np.argsort([a % len(axes) for a in axes])
+    return g.transpose(*(int(a) for a in inverse))
+
+
+_transpose = Primitive("transpose", lambda x, axes: np.transpose(x, axes), _transpose_vjp,
+                       saves="none")
 
 # ---- indexing, joining -------------------------------------------------------------------
 
@@ -343,6 +362,8 @@ def power(x: TensorLike, exponent: float) -> Tensor:
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
         raise TypeError(f"pow: the exponent must be a Python number, got "
                         f"{type(exponent).__name__}")
+    if isinstance(exponent, np.generic):
+        exponent = exponent.item()  # weak, as a Python number: float32 stays float32
     return _pow.unary(x, exponent=exponent)
 
 
@@ -447,7 +468,10 @@ def mean(x: TensorLike, axis: int | tuple[int, ...] | None = None,
     """
     x = _as_tensor(x, "mean")
     total = _sum(x, axis=axis, keepdims=keepdims)
-    return total * (total.data.size / x.data.size) if x.data.size else total
+    axes = range(x.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    count = math.prod(x.shape[a % x.ndim] for a in axes) if x.ndim else 1
+    # the mean of nothing is NaN, as in NumPy and PyTorch
+    return total * (1.0 / count if count else math.nan)
 
 
 def broadcast_to(x: TensorLike, shape: tuple[int, ...]) -> Tensor:
@@ -566,10 +590,9 @@ def split(x: TensorLike, sections: int | Sequence[int], axis: int = -1) -> list[
             raise ValueError(f"split: axis {axis} of size {length} cannot be split into "
                              f"{sections} equal sections")
         indices = _equal_pieces(length, int(sections), ax)
-    else:
-        bounds = [0, *(min(int(s), length) for s in sections), length]
-        indices = [(slice(None),) * ax + (slice(lo, max(lo, hi)),)
-                   for lo, hi in zip(bounds, bounds[1:])]
+    else:  # the pieces between split points, sliced as numpy.split slices them
+        bounds = [0, *(int(s) for s in sections), length]
+        indices = [(slice(None),) * ax + (slice(lo, hi),) for lo, hi in zip(bounds, bounds[1:])]
     return [_getitem.unary(x, index=index) for index in indices]
 
 

@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.exceptions import AxisError
 
-from .context import STATE
+from .context import anomaly_enabled, differentiating, grad_enabled, scope_now
 from .tensor import Node, Tensor, make_tensor, to_float_array
 
 VJP = Callable[..., Any]
@@ -89,8 +90,8 @@ class Primitive:
                 requires_grad = True
         try:
             out = self.forward(*arrays, **params)
-        except ValueError as error:
-            raise ValueError(self._describe(arrays, params, error)) from None
+        except (ValueError, IndexError) as error:
+            raise self._error(arrays, params, error) from None
         vertices = tuple([a._node or a for a in args]) if requires_grad else None
         return self._result(out, vertices, arrays, params or None)
 
@@ -101,8 +102,8 @@ class Primitive:
         data = x.data
         try:
             out = self.forward(data, **params) if params else self.forward(data)
-        except ValueError as error:
-            raise ValueError(self._describe([data], params, error)) from None
+        except (ValueError, IndexError) as error:
+            raise self._error([data], params, error) from None
         return self._result(out, (x._node or x,) if x.requires_grad else None,
                             (data,) if self.saves_inputs else None, params or None)
 
@@ -113,8 +114,8 @@ class Primitive:
         x, y = a.data, b.data
         try:
             out = self.forward(x, y)
-        except ValueError as error:
-            raise ValueError(self._describe([x, y], {}, error)) from None
+        except (ValueError, IndexError) as error:
+            raise self._error([x, y], {}, error) from None
         vertices = (a._node or a, b._node or b) if a.requires_grad or b.requires_grad else None
         return self._result(out, vertices, (x, y) if self.saves_inputs else None, None)
 
@@ -126,8 +127,8 @@ class Primitive:
         arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
         try:
             out = self.forward(*arrays, **params)
-        except ValueError as error:
-            raise ValueError(self._describe(arrays, params, error)) from None
+        except (ValueError, IndexError) as error:
+            raise self._error(arrays, params, error) from None
         vertices = (tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
                     if any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
                     else None)
@@ -140,9 +141,9 @@ class Primitive:
         ``arrays`` are the inputs' data (None when the VJPs do not read them)."""
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # reductions may give NumPy scalars
-        if STATE.anomaly:
-            check_finite(out, f"{self.name}: the forward pass produced NaN or inf")
-        if vertices is None or not STATE.grad_enabled:
+        if anomaly_enabled() and not np.all(np.isfinite(out)):
+            raise FloatingPointError(_anomaly_in_forward(self.name))
+        if vertices is None or not grad_enabled():
             return make_tensor(out, False, None)
         return make_tensor(out, True, Node(self, vertices, params,
                                            arrays if self.saves_inputs else None,
@@ -155,6 +156,8 @@ class Primitive:
             return value
         if dtype is None:  # no tensor among the arguments: this one becomes one
             return make_tensor(to_float_array(value, None, self.name), False, None)
+        if isinstance(value, np.generic) and value.dtype.kind in "iuf":
+            value = value.item()  # NumPy scalars are weak too, as Python numbers are
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         array = np.asarray(value)
@@ -163,15 +166,40 @@ class Primitive:
                             f"{type(value).__name__} of dtype {array.dtype}")
         return array.astype(dtype, copy=False)
 
+    def _error(self, arrays: Sequence[Any], params: dict, error: Exception) -> Exception:
+        """NumPy's error, said in terms of this op: an axis out of range stays an
+        ``AxisError`` (a ValueError and an IndexError, as in NumPy), an index out of range
+        an IndexError, anything else becomes a ValueError naming the op and the shapes."""
+        if isinstance(error, AxisError):
+            return AxisError(f"{self.name}: {error} (input shapes {_shapes(arrays)})")
+        if isinstance(error, IndexError):
+            return IndexError(f"{self.name}: {error} (input shape {_shapes(arrays)})")
+        return ValueError(self._describe(arrays, params, error))
+
     def _describe(self, arrays: Sequence[Any], params: dict, error: Exception) -> str:
         if self.explain is not None:
             try:
                 return self.explain(*arrays, **params)
             except Exception:  # noqa: BLE001 - fall back to the generic message
                 pass
-        shapes = " and ".join(str(np.shape(a)) for a in arrays)
         extra = "".join(f", {k}={v!r}" for k, v in params.items())
-        return f"{self.name}: invalid input shapes {shapes}{extra}: {error}"
+        return f"{self.name}: invalid input shapes {_shapes(arrays)}{extra}: {error}"
+
+
+def _shapes(arrays: Sequence[Any]) -> str:
+    return " and ".join(str(np.shape(a)) for a in arrays)
+
+
+def _anomaly_in_forward(op: str) -> str:
+    """What anomaly mode says when ``op`` produced NaN or inf: where, and in which pass
+    (with ``create_graph=True`` the backward pass runs ops too)."""
+    vertex = differentiating()
+    if vertex is not None:
+        where = f" (scope {vertex.scope})" if vertex.scope else ""
+        return (f"{op}: the backward pass produced NaN or inf while computing the gradient "
+                f"of {vertex.op}{where}")
+    scope = scope_now()
+    return f"{op}: the forward pass produced NaN or inf" + (f" (scope {scope})" if scope else "")
 
 
 def check_finite(array: Any, message: str) -> None:

@@ -9,13 +9,16 @@ an LSTM step keeps what hand-written BPTT keeps. ``backward`` releases nodes as 
 
 from __future__ import annotations
 
+import copy
 import weakref
+from collections.abc import Iterable, Iterator
 from itertools import count
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from .context import STATE
+from .context import scope_now
 
 
 def to_float_array(data: Any, dtype: Any = None, who: str = "tensor") -> np.ndarray:
@@ -65,8 +68,8 @@ class Tensor:
         array([[2., 4.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_name", "scope", "_node", "_seq",
-                 "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_name", "scope", "_node", "_seq",
+                 "_version", "__weakref__")
 
     # ndarray (+-*/@) Tensor hands the operation to the Tensor's reflected method.
     __array_ufunc__ = None
@@ -74,12 +77,22 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
         self.data = np.array(to_float_array(data, dtype, "tensor"), copy=True)
-        self.grad: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
         self._name = name
-        self.scope = STATE.scope
+        self.scope = scope_now()
         self._node: Node | None = None
         self._seq = _next_seq()
+        self._version = 0
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """The accumulated gradient: an array of this tensor's shape and dtype, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        self._grad = None if value is None else _as_gradient(self, value)
 
     # ---- attributes ---------------------------------------------------------------
     @property
@@ -124,6 +137,16 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors along the first axis, as iterating over an ndarray gives."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[k] for k in range(len(self.data)))
+
+    def __bool__(self) -> bool:
+        """As NumPy: the truth of a one-element tensor; ValueError for more elements."""
+        return bool(self.data)
 
     def __repr__(self) -> str:
         parts = [f"shape={self.data.shape}", f"dtype={self.data.dtype}"]
@@ -283,7 +306,7 @@ class Node:
         self.saved, self.out = saved, out
         self.shape, self.dtype = result.shape, result.dtype
         self.name = None
-        self.scope = STATE.scope
+        self.scope = scope_now()
         self.retains_grad = False
         self.tensor: Any = None
         self._seq = _next_seq()
@@ -305,8 +328,66 @@ class Node:
     def __repr__(self) -> str:
         return f"<minigrad node {self.prim.name} {self.shape}>"
 
+    def __deepcopy__(self, memo: dict) -> Node:
+        """Copy the whole graph behind this node, oldest node first, so that every copy
+        finds its inputs already copied: no recursion, however deep the graph."""
+        for node in sorted(nodes_leading_to([self]), key=creation_number):
+            if id(node) in memo:
+                continue
+            twin = _new_node(Node)
+            twin.prim, twin.shape, twin.dtype = node.prim, node.shape, node.dtype
+            twin.name, twin.scope, twin.retains_grad = node.name, node.scope, node.retains_grad
+            twin.inputs = (None if node.inputs is None else
+                           tuple(copy.deepcopy(x, memo) for x in node.inputs))
+            twin.params = copy.deepcopy(node.params, memo)
+            twin.saved = copy.deepcopy(node.saved, memo)
+            twin.out = copy.deepcopy(node.out, memo)
+            twin.tensor = None
+            twin._seq = _next_seq()  # copies are newer than their copied inputs
+            memo[id(node)] = twin
+        return memo[id(self)]
 
-_new_tensor = object.__new__
+
+creation_number = attrgetter("_seq")
+
+
+def nodes_leading_to(roots: Iterable[Any]) -> set[Node]:
+    """Every node reachable from ``roots`` (an iterative walk: no recursion limit)."""
+    seen = {v for v in roots if type(v) is Node}
+    stack = list(seen)
+    while stack:
+        for x in stack.pop().inputs or ():
+            if type(x) is Node and x not in seen:
+                seen.add(x)
+                stack.append(x)
+    return seen
+
+
+def mark_modified(t: Tensor) -> None:
+    """Record that ``t.data`` was changed in place (an optimizer step, load_state_dict).
+
+    ``t._version`` becomes a creation number newer than every node made so far, so a node
+    that saved ``t``'s data for its VJP, and is older than the change, can tell that what
+    it saved is gone; backward through it raises instead of using the new values."""
+    t._version = _next_seq()
+
+
+def _as_gradient(t: Tensor, value: Any) -> np.ndarray:
+    """``value`` checked as a gradient for ``t``: same shape, a float array in ``t``'s
+    dtype. A wrong shape would otherwise be broadcast silently by the next update."""
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    who = f"tensor {t._name!r}" if t._name else "a tensor"
+    if array.shape != t.data.shape:
+        raise ValueError(f"grad: cannot set a gradient of shape {array.shape} on {who} of "
+                         f"shape {t.data.shape}; it must have the tensor's shape")
+    if array.dtype.kind != "f":
+        raise TypeError(f"grad: a gradient must be a floating-point array, got {array.dtype}")
+    if array.dtype != t.data.dtype or not array.flags.writeable:  # backward adds into it
+        array = array.astype(t.data.dtype)
+    return array
+
+
+_new_tensor = _new_node = object.__new__
 # Creation numbers: an op's inputs always exist before its output, so sorting by this
 # number is a topological order.
 _next_seq = count().__next__
@@ -316,12 +397,12 @@ def make_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Ten
     """Wrap an op's output array without copying or validating it (the hot path)."""
     t = _new_tensor(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t.requires_grad = requires_grad
     t._name = None
-    t.scope = STATE.scope
+    t.scope = scope_now()
     t._node = node
-    t._seq = 0
+    t._seq = t._version = 0
     return t
 
 
@@ -331,8 +412,8 @@ def handle(data: Any, vertex: Any) -> Any:
     if type(vertex) is not Node:
         return vertex
     t = _new_tensor(Tensor)
-    t.data, t.grad, t.requires_grad = data, None, vertex.requires_grad
-    t._name, t.scope, t._node, t._seq = None, vertex.scope, vertex, 0
+    t.data, t._grad, t.requires_grad = data, None, vertex.requires_grad
+    t._name, t.scope, t._node, t._seq, t._version = None, vertex.scope, vertex, 0, 0
     return t
 
 

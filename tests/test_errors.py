@@ -26,14 +26,30 @@ def t(*shape):
     (lambda: mg.transpose(t(2, 3), (0,)), r"^transpose: invalid input shapes \(2, 3\)"),
     (lambda: mg.broadcast_to(t(3), (2, 4)), r"^broadcast_to: invalid input shapes \(3,\)"),
     (lambda: mg.split(t(7), 3), r"^split: axis -1 of size 7 cannot be split into 3 equal"),
-    (lambda: mg.split(t(7), 2, axis=2), r"^split: axis 2 is out of bounds for 1-dimensional"),
-    (lambda: mg.log_softmax(t(2, 3), axis=2), r"^log_softmax: invalid input shapes \(2, 3\)"),
     (lambda: t(2).item(), r"^item: only one-element tensors can be converted"),
     (lambda: t(2).backward(np.ones(3)), r"^backward: grad has shape \(3,\) but the output"),
 ])
 def test_value_errors_name_the_op_and_shapes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mg.split(t(7), 2, axis=2), r"^split: axis 2 is out of bounds for 1-dimensional"),
+    (lambda: mg.log_softmax(t(2, 3), axis=2),
+     r"^log_softmax: axis 2 is out of bounds for array of dimension 2 \(input shapes \(2, 3\)\)$"),
+    (lambda: t(2, 3).sum(axis=-3), r"^sum: axis -3 is out of bounds for array of dimension 2"),
+    (lambda: t(2, 3).mean(axis=(0, 2)), r"^sum: axis 2 is out of bounds for array of dimension 2"),
+    (lambda: mg.concat([t(2, 3), t(2, 3)], axis=2),
+     r"^concat: axis 2 is out of bounds for array of dimension 2 \(input shapes \(2, 3\) and "),
+    (lambda: mg.stack([t(2, 3), t(2, 3)], axis=-4),
+     r"^stack: axis -4 is out of bounds for array of dimension 3"),
+    (lambda: t(2, 3).transpose(0, 2), r"^transpose: axis 2 is out of bounds for array of dim"),
+])
+def test_an_axis_out_of_range_is_an_axis_error_as_in_numpy(call, message):
+    with pytest.raises(np.exceptions.AxisError, match=message) as error:
+        call()
+    assert isinstance(error.value, ValueError) and isinstance(error.value, IndexError)
 
 
 @pytest.mark.parametrize("call, message", [
