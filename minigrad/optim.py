@@ -1,32 +1,51 @@
 """Optimizers (PyTorch's update formulas) and gradient clipping.
 
-Updates happen in place on ``param.data`` and record no graph.
+Updates happen in place on ``param.data``, record no graph, and mark each updated
+parameter as modified, so a graph built before the step refuses to backpropagate
+through the old values (see :func:`minigrad.tensor.mark_modified`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
+from .checks import number_in
 from .nn.module import Parameter
+from .tensor import Tensor, mark_modified
 
 
-def _parameter_list(params: Iterable[Parameter], who: str) -> list[Parameter]:
-    params = list(params)
-    if not params:
+def parameter_list(params: Iterable[Tensor], who: str) -> list[Tensor]:
+    """``params`` as a list of leaf tensors, each once (by identity), in order."""
+    if isinstance(params, Tensor):
+        raise TypeError(f"{who}: params must be an iterable of parameters, such as "
+                        f"model.parameters() or [w], got a single {type(params).__name__}")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(f"{who}: params must be an iterable of parameters, got "
+                        f"{type(params).__name__}") from None
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{who}: params must hold Tensors, got {type(p).__name__}")
+        if not p.is_leaf:
+            raise ValueError(f"{who}: can only optimize leaf tensors (parameters), got one "
+                             f"computed by {p.op}")
+    unique = list({id(p): p for p in params}.values())  # a repeated one is stepped once
+    if not unique:
         raise ValueError(f"{who}: got an empty parameter list")
-    return params
+    return unique
 
 
 class Optimizer:
     """Holds the parameters; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
-        if lr < 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {lr}")
-        self.params = _parameter_list(params, type(self).__name__)
-        self.lr = lr
+        who = type(self).__name__
+        self.params = parameter_list(params, who)
+        self.lr = number_in(who, "lr", lr)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None."""
@@ -50,7 +69,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.momentum = momentum
+        self.momentum = number_in("SGD", "momentum", momentum)
         self.buffers: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -67,10 +86,13 @@ class SGD(Optimizer):
                     buf += p.grad
                 update = buf
             p.data -= self.lr * update
+            mark_modified(p)
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba) with bias correction, as ``torch.optim.Adam``.
+    """Adam (Kingma & Ba) with bias correction, as ``torch.optim.Adam``: each parameter
+    counts its own steps, so one whose gradient first appears late gets the full
+    bias-corrected update.
 
     Example::
 
@@ -83,32 +105,37 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params, lr)
-        self.betas, self.eps = betas, eps
-        self.t = 0
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (number_in("Adam", "betas[0]", betas[0], 0.0, 1.0),
+                      number_in("Adam", "betas[1]", betas[1], 0.0, 1.0))
+        self.eps = number_in("Adam", "eps", eps)
+        self.steps = [0] * len(self.params)
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
-        self.t += 1
         beta1, beta2 = self.betas
-        correction1 = 1 - beta1 ** self.t
-        correction2 = 1 - beta2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
+        for k, (p, m, v) in enumerate(zip(self.params, self.m, self.v)):
             if p.grad is None:
                 continue
+            self.steps[k] += 1
+            t = self.steps[k]
             m *= beta1
             m += (1 - beta1) * p.grad
             v *= beta2
             v += (1 - beta2) * p.grad * p.grad
-            denominator = np.sqrt(v / correction2)
+            denominator = np.sqrt(v / (1 - beta2 ** t))
             denominator += self.eps
-            p.data -= (self.lr / correction1) * m / denominator
+            p.data -= (self.lr / (1 - beta1 ** t)) * m / denominator
+            mark_modified(p)
 
 
-def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
+def clip_grad_norm(params: Iterable[Parameter] | Tensor, max_norm: float) -> float:
     """Scale all gradients together so their global L2 norm is at most ``max_norm``.
 
-    Returns the norm before clipping, as ``torch.nn.utils.clip_grad_norm_``.
+    Returns the norm before clipping, as ``torch.nn.utils.clip_grad_norm_``. Each
+    parameter counts once, however often it is listed; ``max_norm=inf`` only measures.
 
     Example::
 
@@ -116,7 +143,12 @@ def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
         >>> mg.optim.clip_grad_norm([w], 1.0), w.grad.round(3)
         (5.0, array([0.6, 0.8]))
     """
-    grads = [p.grad for p in params if p.grad is not None]
+    max_norm = number_in("clip_grad_norm", "max_norm", max_norm, high=math.inf,
+                         high_included=True)
+    if isinstance(params, Tensor):
+        params = [params]
+    unique = {id(p): p for p in params}.values()
+    grads = [p.grad for p in unique if p.grad is not None]
     total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
     scale = max_norm / (total + 1e-6)
     if scale < 1:

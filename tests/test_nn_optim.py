@@ -115,7 +115,7 @@ def test_mse_and_cross_entropy_values_and_gradients():
      r"^cross_entropy: target_indices must lie in \[0, 3\)"),
     (lambda: mg.optim.SGD([], lr=0.1), ValueError, "^SGD: got an empty parameter list$"),
     (lambda: mg.optim.Adam(Net().parameters(), lr=-1), ValueError,
-     "^Adam: learning rate must be >= 0"),
+     "^Adam: lr must be a number >= 0, got -1$"),
 ])
 def test_error_messages(call, error, message):
     with pytest.raises(error, match=message):

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import positive_int
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -32,6 +33,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: Any = None, rng: np.random.Generator | None = None) -> None:
+        in_features = positive_int("Linear", "in_features", in_features)
+        out_features = positive_int("Linear", "out_features", out_features)
         bound = 1.0 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
         self.W = Parameter(uniform_init((in_features, out_features), bound, dtype, rng),
