@@ -28,6 +28,8 @@ one-element tensors whose graph is intact; otherwise each tensor's ``.grad`` is 
 from __future__ import annotations
 
 import html
+import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ import graphviz
 import numpy as np
 
 from .autograd import topological_order, vertex, vertex_gradients
+from .files import atomic_write
 from .tensor import Node, Tensor
 
 INSTALL_DOT = ("Graphviz's `dot` program is needed to render pictures but was not found "
@@ -52,46 +55,112 @@ class DotNotFoundError(RuntimeError):
     """Rendering needs Graphviz's ``dot`` program, which is not installed."""
 
 
-class Picture(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering errors say how to install ``dot``."""
+class RenderError(RuntimeError):
+    """Graphviz's ``dot`` ran but could not draw the graph (most often: too large)."""
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound:
-            raise DotNotFoundError(INSTALL_DOT) from None
+
+def run_dot(source: str, fmt: str, engine: str = "dot") -> bytes:
+    """Graphviz's drawing of the DOT ``source`` in format ``fmt`` (``"svg"``, ``"png"``…).
+
+    Errors are one clear line: :class:`DotNotFoundError` says how to install ``dot``,
+    :class:`RenderError` why it failed and what to try instead (dot's own messages, which
+    run to thousands of lines for a large graph, are not echoed). If Python is
+    interrupted (Ctrl-C) while ``dot`` works, ``dot`` is killed, never left running.
+    """
+    try:  # subprocess.run kills the child on any exception, KeyboardInterrupt included
+        done = subprocess.run([engine, f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, check=False)
+    except FileNotFoundError:
+        raise DotNotFoundError(INSTALL_DOT) from None
+    if done.returncode != 0:
+        raise _render_error(engine, source, done.stderr, done.returncode)
+    return done.stdout
+
+
+_NODE_STATEMENT = re.compile(r"\s*(?!(?:graph|node|edge) )\w+ \[")
+
+
+def _render_error(engine: str, source: str, stderr: bytes | None, code: int) -> RenderError:
+    said = (stderr or b"").decode(errors="replace").strip().splitlines()
+    nodes = sum(1 for line in source.splitlines() if _NODE_STATEMENT.match(line))
+    return RenderError(
+        f"Graphviz's {engine} could not draw this graph of {nodes} nodes (it said: "
+        f"{said[0].strip() if said else f'exit status {code}'}); draw fewer time steps, or "
+        f"collapse each step into one box with depth=1 (python -m lstm graph --depth 1)")
+
+
+class Picture(graphviz.Digraph):
+    """A ``graphviz.Digraph`` drawn by :func:`run_dot`: one-line errors, and no ``dot``
+    left running after Ctrl-C (``graphviz.Digraph.pipe`` leaves it)."""
+
+    def pipe(self, format: str | None = None, renderer: str | None = None,  # noqa: A002
+             formatter: str | None = None, neato_no_op: Any = None, quiet: bool = True, *,
+             engine: str | None = None, encoding: str | None = None) -> Any:
+        if renderer or formatter or neato_no_op:
+            return super().pipe(format, renderer, formatter, neato_no_op, quiet,
+                                engine=engine, encoding=encoding)
+        data = run_dot(self.source, format or self.format, engine or self.engine)
+        return data.decode(encoding) if encoding else data
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        kwargs.setdefault("quiet", True)
+        try:  # graphviz renders to files with subprocess.run, which kills dot on Ctrl-C
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError(INSTALL_DOT) from None
+        except graphviz.CalledProcessError as error:
+            raise _render_error(self.engine, self.source, error.stderr,
+                                error.returncode) from None
 
 
 def save(picture: graphviz.Digraph, path: str | Path) -> Path:
     """Write ``picture`` to ``path``; the suffix picks the format (``.svg``, ``.png``,
-    ``.pdf``, or ``.dot``/``.gv`` for the DOT source, which needs no ``dot``)."""
+    ``.pdf``, or ``.dot``/``.gv`` for the DOT source, which needs no ``dot``).
+
+    The file appears whole or not at all: a failing or interrupted ``dot`` leaves any
+    earlier file at ``path`` as it was."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("dot", "gv"):
-        path.write_text(picture.source)
-        return path
-    if fmt not in ("svg", "png", "pdf"):
+        return atomic_write(path, picture.source)
+    if fmt not in PICTURE_FORMATS:
         raise ValueError(f"save: unknown picture format {path.suffix!r}; use .svg, .png, "
                          f".pdf or .dot")
-    try:
-        data = picture.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise DotNotFoundError(INSTALL_DOT) from None
-    path.write_bytes(data)
-    return path
+    return atomic_write(path, run_dot(picture.source, fmt, picture.engine))
+
+
+#: What :func:`save` writes, by file suffix.
+PICTURE_FORMATS = ("svg", "png", "pdf", "dot", "gv")
 
 
 # ---- text ---------------------------------------------------------------------------------
 
+# control characters (but line breaks and tabs) and lone surrogates: dot rejects them
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _text(value: Any) -> str:
-    """User text made safe for an HTML-like Graphviz label."""
-    return html.escape(str(value), quote=True).replace("\n", "<br/>")
+    """User text made safe for an HTML-like Graphviz label: markup escaped, line breaks
+    kept, control characters shown as ``\\xNN``."""
+    text = _UNPRINTABLE.sub(_visible, str(value))
+    return html.escape(text, quote=True).replace("\n", "<br/>")
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else "\ufffd"
+
+
+def _name(value: Any) -> str:
+    """A name for a bold label: as :func:`_text`, with an empty name shown as ``""``
+    (dot refuses an empty ``<b></b>``)."""
+    return _text(value) if str(value) else "&quot;&quot;"
+
+
+def _scope_path(scope: str | None) -> tuple[str, ...]:
+    """The nested scopes of ``scope``, outermost first; empty parts (``"t/"``,
+    ``"a//b"``) are no scope."""
+    return tuple(part for part in scope.split("/") if part) if scope else ()
 
 
 def _summary(array: np.ndarray) -> str:
@@ -313,7 +382,7 @@ class _Builder:
 
     def add_tensor(self, number: int, t: Tensor, values: bool, grads: bool,
                    gradients: dict, norms: dict, painter: _Heat | None, marked: set) -> None:
-        path = tuple(t.scope.split("/")) if t.scope else ()
+        path = _scope_path(t.scope)
         if self.depth is not None and len(path) >= self.depth:
             box = path[:self.depth]
             self.box_of[id(t)] = box
@@ -323,7 +392,7 @@ class _Builder:
         fill, font = painter.colours(norms.get(id(t))) if painter else (None, "#000000")
         emphasis = {"penwidth": "3", "color": HIGHLIGHT} if id(t) in marked else {}
         if t.is_leaf or t.name is not None:
-            lines = [f"<b>{_text(t.name)}</b>" if t.name is not None else "",
+            lines = [f"<b>{_name(t.name)}</b>" if t.name is not None else "",
                      _shape(t.shape) + ("" if t.dtype == np.float64 else f" {t.dtype}")]
             if values:
                 data = t.data
@@ -341,7 +410,7 @@ class _Builder:
             self.port[id(t)] = node
         if not t.is_leaf:
             op = f"o{number}"
-            label = f"<b>{_text(t.op)}</b>{_text(_op_detail(t))}"
+            label = f"<b>{_name(t.op)}</b>{_text(_op_detail(t))}"
             if t.name is None:
                 label += f"<br/>{_shape(t.shape)}"
             nodes.append((op, {"label": f'<<font color="{font}">{label}</font>>',
@@ -359,7 +428,7 @@ class _Builder:
             largest = max((norms.get(id(t), 0.0) for t in members), default=0.0)
             fill, font = painter.colours(largest) if painter else ("#f6f6f6", "#000000")
             ops = sum(1 for t in members if not t.is_leaf)
-            label = f"<b>{_text(path[-1])}</b><br/>{ops} ops"
+            label = f"<b>{_name(path[-1])}</b><br/>{ops} ops"
             if painter is not None or norms:
                 label += f"<br/>max ||grad|| {largest:.2g}"
             self._cluster(path[:-1]).append(
