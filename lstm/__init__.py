@@ -1,7 +1,12 @@
 """lstm: recurrent cells and layers built only from minigrad primitives, long-range
-tasks, gradient-flow analysis and the command line (``python -m lstm``)."""
+tasks, gradient-flow analysis and the command line (``python -m lstm``).
 
+Every submodule is imported with the package: ``import lstm`` then
+``lstm.tasks.adding_problem(...)`` or ``lstm.analysis.gradient_flow(...)`` works."""
+
+from . import analysis, cells, cli, demo, gradflow, layers, models, pictures, tasks, training
 from .cells import LSTMCell, RNNCell
 from .layers import LSTM, RNN
 
-__all__ = ["LSTM", "LSTMCell", "RNN", "RNNCell"]
+__all__ = ["LSTM", "LSTMCell", "RNN", "RNNCell", "analysis", "cells", "cli", "demo",
+           "gradflow", "layers", "models", "pictures", "tasks", "training"]

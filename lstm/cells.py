@@ -18,10 +18,24 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from minigrad.checks import positive_int
 from minigrad.nn import Module, Parameter
 from minigrad.nn.linear import uniform_init
 
 State = tuple[mg.Tensor, mg.Tensor]
+
+
+def check_state_kind(who: str, state: Any, pair: bool) -> None:
+    """An LSTM's state is a pair ``(h, c)``; an RNN's (and a GRU's) is one tensor ``h``.
+    TypeError, saying which was expected, for the other kind."""
+    is_pair = isinstance(state, (tuple, list))
+    if pair and not (is_pair and len(state) == 2):
+        got = (f"a {type(state).__name__} of {len(state)}" if is_pair
+               else f"a single {type(state).__name__}")
+        raise TypeError(f"{who}: the state must be a pair (h, c) or None, got {got}")
+    if not pair and is_pair:
+        raise TypeError(f"{who}: the state must be one tensor h or None, got a "
+                        f"{type(state).__name__} of {len(state)} (an LSTM's (h, c)?)")
 
 
 def _check_sizes(cell: str, x: Any, states: tuple, input_size: int,
@@ -46,9 +60,9 @@ class _Cell(Module):
 
     def __init__(self, input_size: int, hidden_size: int, gates: int, bias: bool,
                  dtype: Any, rng: np.random.Generator | None) -> None:
-        if input_size < 1 or hidden_size < 1:
-            raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be "
-                             f"positive, got {input_size} and {hidden_size}")
+        who = type(self).__name__
+        input_size = positive_int(who, "input_size", input_size)
+        hidden_size = positive_int(who, "hidden_size", hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
         bound = 1.0 / np.sqrt(hidden_size)
         m = gates * hidden_size
@@ -95,6 +109,7 @@ class RNNCell(_Cell):
 
     def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
         """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
+        check_state_kind("RNNCell", h, pair=False)
         h = self.zeros(np.shape(x)[0]) if h is None else h
         _check_sizes("RNNCell", x, (h,), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):
@@ -143,6 +158,8 @@ class LSTMCell(_Cell):
     def forward(self, x: Any, state: State | None = None) -> State:
         """``x: (B, p)``, ``state = (h, c)`` each ``(B, q)`` or None for zeros
         ``-> (h_new, c_new)``, each ``(B, q)``."""
+        if state is not None:
+            check_state_kind("LSTMCell", state, pair=True)
         h, c = self.zero_state(np.shape(x)[0]) if state is None else state
         _check_sizes("LSTMCell", x, (h, c), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):

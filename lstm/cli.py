@@ -1,14 +1,28 @@
-"""``python -m lstm <command>``: demo (the main job), train, gradflow, graph."""
+"""``python -m lstm <command>``: demo (the main job), train, gradflow, graph.
+
+Every argument is checked before any work starts, output paths included (their folder
+exists and is writable, their format is known), so a typo never costs a finished run.
+Outputs are written whole or not at all, and Ctrl-C stops any command with one line
+and exit status 130.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+from minigrad.files import atomic_write
 
 from .models import CELLS
 from .tasks import TASKS
+
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,6 +39,67 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def _number(low: float = -math.inf, allow_inf: bool = False) -> Callable[[str], float]:
+    """A float >= ``low`` (NaN never; infinity only if ``allow_inf``)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if math.isnan(value) or (math.isinf(value) and not allow_inf) or value < low:
+            wanted = "a number" if low == -math.inf else f"a number >= {low:g}"
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
+        return value
+    return parse
+
+
+def _writable_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
+    try:  # the honest test: permissions, read-only mounts and quotas all show here
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        raise argparse.ArgumentTypeError(f"the folder {folder} is not writable") from None
+
+
+def _output_file(*suffixes: str) -> Callable[[str], Path]:
+    """A file to write later: one of ``suffixes``, in an existing writable folder."""
+    def parse(text: str) -> Path:
+        path = Path(text)
+        if path.suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} has an unknown format; use {', '.join(suffixes)}")
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+        _writable_folder(path.parent)
+        return path
+    return parse
+
+
+def _output_folder(text: str) -> Path:
+    """A folder to write into: an existing writable one, or one that can be made."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    _writable_folder(existing)
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lstm", description="Recurrent networks from minigrad "
                      "primitives: why an LSTM remembers what a plain RNN forgets.")
@@ -34,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the main job: gradient flow, the adding problem "
                                "at several lags, pictures and results.json")
     demo.add_argument("--quick", action="store_true", help="small settings, under a minute")
-    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--out", type=_output_folder, default="demo-output",
+                      help="output folder (filled only when the demo completes)")
     demo.add_argument("--jobs", type=_positive, default=2, help="parallel training processes")
     demo.add_argument("--steps", type=_positive, help="training steps per run (default 3000)")
     demo.add_argument("--lags", type=_positive, nargs="+", help="lags T (default 10 20 50 100)")
@@ -47,13 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--hidden", type=_positive, default=32, help="hidden size")
     tr.add_argument("--steps", type=_positive, default=3000)
     tr.add_argument("--batch", type=_positive, default=32)
-    tr.add_argument("--lr", type=float, help="Adam learning rate (default: the task's, "
-                    "1e-2 for adding, 1e-3 for recall)")
-    tr.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip")
-    tr.add_argument("--forget-bias", type=float, default=1.0)
+    tr.add_argument("--lr", type=_number(low=0.0), help="Adam learning rate (default: the "
+                    "task's, 1e-2 for adding, 1e-3 for recall)")
+    tr.add_argument("--clip", type=_number(low=0.0, allow_inf=True), default=1.0,
+                    help="gradient-norm clip (inf: no clipping)")
+    tr.add_argument("--forget-bias", type=_number(), default=1.0)
     tr.add_argument("--test-size", type=_positive, default=1000)
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--json", type=Path, help="write the result and history here")
+    tr.add_argument("--seed", type=_non_negative_int, default=0)
+    tr.add_argument("--json", type=_output_file(".json"),
+                    help="write the result and history here")
 
     gr = commands.add_parser("graph", help="draw a cell unrolled over time with Graphviz")
     gr.add_argument("--cell", choices=CELLS, default="lstm")
@@ -66,21 +144,27 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--hidden", type=_positive, default=16)
     gr.add_argument("--highlight", help="draw tensors of this name (e.g. c) and the path "
                     "between them in red")
-    gr.add_argument("-o", "--output", type=Path, default=Path("graph.svg"),
-                    help="FILE.svg, .png, .pdf or .dot")
+    gr.add_argument("-o", "--output", type=_output_file(".svg", ".png", ".pdf", ".dot", ".gv"),
+                    default="graph.svg", help="FILE.svg, .png, .pdf or .dot")
 
     gf = commands.add_parser("gradflow", help="plot ||dL/dh_t|| against t at initialisation")
     gf.add_argument("--steps", type=_positive, default=100, help="sequence length T")
     gf.add_argument("--hidden", type=_positive, default=32)
     gf.add_argument("--seeds", type=_positive, default=5)
-    gf.add_argument("-o", "--output", type=Path, default=Path("gradient_flow.png"))
+    gf.add_argument("-o", "--output", type=_output_file(".png", ".svg", ".pdf"),
+                    default="gradient_flow.png", help="FILE.png, .svg or .pdf")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status: 0, 1 (an error, said in one line), 2 (bad
+    arguments) or 130 (Ctrl-C)."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print(f"python -m lstm {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except (ValueError, OSError, RuntimeError) as error:
         print(f"python -m lstm {args.command}: error: {error}", file=sys.stderr)
         return 1
@@ -116,7 +200,7 @@ def _train(args: argparse.Namespace) -> int:
           f"{result.best_score:.4f}, final {result.final_score:.4f} "
           f"({result.steps_run} steps, {result.seconds:.1f}s)")
     if args.json:
-        args.json.write_text(json.dumps(result.to_dict(), indent=1))
+        atomic_write(args.json, json.dumps(result.to_dict(), indent=1))
     return 0
 
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from minigrad.files import staged_folder
 
 from . import gradflow
 from .models import CELLS
@@ -82,12 +86,25 @@ def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainRes
     # Fresh interpreters with single-threaded BLAS: the runs are the parallelism.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_train_quietly, c) for c in configs]
-        for future in as_completed(futures):
-            results.append(future.result())
-            log(_one_line(results[-1]))
+    with _worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
+        for result in pool.imap_unordered(_train_quietly, configs):
+            results.append(result)
+            log(_one_line(result))
     return results
+
+
+def _worker_pool(jobs: int) -> Any:
+    """A pool of ``jobs`` fresh processes that ignore Ctrl-C: the parent alone gets the
+    KeyboardInterrupt, and leaving the pool's ``with`` block terminates them (no
+    traceback from each worker, no worker left running)."""
+    context = get_context("spawn")
+    if threading.current_thread() is not threading.main_thread():
+        return context.Pool(jobs)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers
+    try:
+        return context.Pool(jobs)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _one_line(r: TrainResult) -> str:
@@ -202,14 +219,28 @@ def recall_claims(results: list[TrainResult]) -> list[tuple[str, bool, str]]:
 
 
 def run(settings: DemoSettings, out_dir: Path, log=print) -> dict:
-    """Run everything, print the tables, write pictures and results.json."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Run everything, print the tables, write pictures and results.json to ``out_dir``.
+
+    The files are written to a hidden folder beside ``out_dir`` and moved there only
+    when everything succeeded: an error or Ctrl-C leaves ``out_dir`` as it was."""
+    out_dir = Path(out_dir)
+    with staged_folder(out_dir) as staging:
+        report = _run(settings, staging, out_dir, log)
+    log("\nWritten:")
+    for name in [*report["pictures"].values(), str(out_dir / "results.json")]:
+        log(f"  {name}")
+    log(f"total {report['seconds']:.0f}s")
+    return report
+
+
+def _run(settings: DemoSettings, staging: Path, out_dir: Path, log=print) -> dict:
+    """:func:`run`, writing into ``staging``; paths in the report point into ``out_dir``."""
     start = time.perf_counter()
     log(f"1. Gradient flow at initialisation (T={settings.flow_length}, hidden 32, batch 32, "
         f"{settings.flow_seeds} seeds; median [min, max] of ||dL/dh_(T-lag)|| / ||dL/dh_T||)")
     flows = gradflow.measure(T=settings.flow_length, seeds=settings.flow_seeds)
     log(gradflow.table(flows))
-    pictures = {"gradient_flow": str(gradflow.plot(flows, out_dir / "gradient_flow.png"))}
+    pictures = {"gradient_flow": gradflow.plot(flows, staging / "gradient_flow.png")}
     log(f"\n2. The adding problem (float32, hidden 32, batch 32, Adam lr 1e-2, clip 1.0, "
         f"forget bias 1.0, solved = test MSE < 0.01 on {settings.test_size} sequences, "
         f"at most {settings.steps} steps, {settings.seeds} seeds; predicting 1.0 scores "
@@ -222,7 +253,7 @@ def run(settings: DemoSettings, out_dir: Path, log=print) -> dict:
     for text, holds, number in verdicts:
         log(f"  [{'yes' if holds else 'NO '}] {text}: {number}")
     recall = run_recall_section(settings, verdicts, log) if settings.recall else []
-    pictures.update(_pictures(out_dir))
+    pictures.update(_pictures(staging))
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
@@ -237,15 +268,10 @@ def run(settings: DemoSettings, out_dir: Path, log=print) -> dict:
         "runs": [r.to_dict() for r in results],
         "recall_runs": [r.to_dict() for r in recall],
         "claims": [{"claim": t, "holds": h, "measured": n} for t, h, n in verdicts],
-        "pictures": pictures,
+        "pictures": {name: str(out_dir / Path(path).name) for name, path in pictures.items()},
         "seconds": time.perf_counter() - start,
     }
-    path = out_dir / "results.json"
-    path.write_text(json.dumps(report, indent=1))
-    log("\nWritten:")
-    for name in [*pictures.values(), str(path)]:
-        log(f"  {name}")
-    log(f"total {report['seconds']:.0f}s")
+    (staging / "results.json").write_text(json.dumps(report, indent=1))
     return report
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad.files import atomic_write
+
 from .analysis import decay_per_step, gradient_flow, relative_norms
 from .models import CELLS, SequenceModel
 from .tasks import adding_problem
@@ -93,6 +95,8 @@ def plot(results: list[FlowResult], path: str | Path) -> Path:
     ax.legend(loc="lower left")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda file: fig.savefig(file, format=path.suffix.lstrip(".").lower()))
+    finally:
+        plt.close(fig)
     return path

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from minigrad.checks import positive_int
 from minigrad.nn import Module
 
-from .cells import LSTMCell, RNNCell
+from .cells import LSTMCell, RNNCell, check_state_kind
 
 
 def _check_inputs(layer: str, xs: Any, input_size: int) -> tuple[int, int]:
@@ -17,6 +18,9 @@ def _check_inputs(layer: str, xs: Any, input_size: int) -> tuple[int, int]:
     if len(shape) != 3 or shape[2] != input_size:
         raise ValueError(f"{layer}: xs must have shape (T, B, {input_size}) (input_size="
                          f"{input_size}), got {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"{layer}: xs has no time steps (shape {shape}); a sequence needs "
+                         f"T >= 1 steps")
     return shape[0], shape[1]
 
 
@@ -68,8 +72,7 @@ class RNN(_Recurrent):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", dtype: Any = None,
                  rng: np.random.Generator | None = None, bias: bool = True) -> None:
-        if num_layers < 1:
-            raise ValueError(f"RNN: num_layers must be at least 1, got {num_layers}")
+        num_layers = positive_int("RNN", "num_layers", num_layers)
         rng = np.random.default_rng() if rng is None else rng
         super().__init__([RNNCell(input_size if k == 0 else hidden_size, hidden_size,
                                   nonlinearity, bias, dtype, rng)
@@ -77,6 +80,7 @@ class RNN(_Recurrent):
 
     def unroll(self, xs: Any, state: Any = None) -> tuple[list[mg.Tensor], mg.Tensor]:
         T, batch = _check_inputs("RNN", xs, self.input_size)
+        check_state_kind("RNN", state, pair=False)
         if state is None:
             hs = [cell.zeros(batch) for cell in self.cells]
         else:
@@ -104,8 +108,7 @@ class LSTM(_Recurrent):
                  forget_gate: bool = True, dtype: Any = None,
                  rng: np.random.Generator | None = None, bias: bool = True,
                  forget_bias: float | None = 1.0) -> None:
-        if num_layers < 1:
-            raise ValueError(f"LSTM: num_layers must be at least 1, got {num_layers}")
+        num_layers = positive_int("LSTM", "num_layers", num_layers)
         rng = np.random.default_rng() if rng is None else rng
         super().__init__([LSTMCell(input_size if k == 0 else hidden_size, hidden_size,
                                    forget_gate, bias, dtype, rng, forget_bias)
@@ -117,6 +120,7 @@ class LSTM(_Recurrent):
         if state is None:
             states = [cell.zero_state(batch) for cell in self.cells]
         else:
+            check_state_kind("LSTM", state, pair=True)
             h0, c0 = state
             _check_state("LSTM", h0, self.num_layers, batch, self.hidden_size)
             _check_state("LSTM", c0, self.num_layers, batch, self.hidden_size)

@@ -81,12 +81,12 @@ def _state_after(model, xs):
     (lambda: RNNCell(3, 4)(np.ones((2, 3)), mg.tensor(np.ones((3, 4)))),
      r"^RNNCell: h must have shape \(2, 4\) \(batch 2, hidden_size=4\), got \(3, 4\)$"),
     (lambda: RNNCell(3, 4, nonlinearity="sigmoid"), "^RNNCell: nonlinearity must be"),
-    (lambda: RNNCell(0, 4), "^RNNCell: input_size and hidden_size must be positive"),
+    (lambda: RNNCell(0, 4), "^RNNCell: input_size must be a positive integer, got 0$"),
     (lambda: RNN(3, 4)(np.ones((2, 3))), r"^RNN: xs must have shape \(T, B, 3\)"),
     (lambda: LSTM(3, 4, num_layers=2)(np.ones((5, 2, 3)), (mg.tensor(np.ones((1, 2, 4))),) * 2),
      r"^LSTM: the state must have shape \(num_layers, B, hidden_size\) = \(2, 2, 4\), got "
      r"\(1, 2, 4\)$"),
-    (lambda: LSTM(3, 4, num_layers=0), "^LSTM: num_layers must be at least 1, got 0$"),
+    (lambda: LSTM(3, 4, num_layers=0), "^LSTM: num_layers must be a positive integer, got 0$"),
     (lambda: adding_problem(4, 1, RNG(0)), "^adding_problem: T must be at least 2, got 1$"),
 ])
 def test_errors_name_the_sizes(call, message):
