@@ -1,0 +1,319 @@
+"""Faults that lost data (issue #10, items 7-9): checkpoints a failed save destroyed,
+half-loaded parameters, outputs lost after minutes of work or left half written."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from lstm.cli import main
+from minigrad.nn import Linear, Module, Parameter
+
+ROOT = Path(__file__).resolve().parents[2]
+# subprocesses import this checkout's packages, whatever is installed
+CHECKOUT_ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+def model(seed):
+    return Linear(30, 20, rng=np.random.default_rng(seed))
+
+
+def same_parameters(a, b):
+    return all(np.array_equal(p.data, q.data)
+               for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def leftovers(folder, keep):
+    return sorted(p.name for p in Path(folder).iterdir() if p.name not in keep)
+
+
+# ---- 7. mg.save is atomic ------------------------------------------------------------------
+
+def test_a_writer_failing_halfway_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    mg.save(model(0), path)
+    real_write = np.lib.format.write_array
+    calls = []
+
+    def fail_on_second_array(file, array, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            file.write(b"\x93NUMPY half of an array")
+            raise OSError(28, "No space left on device")
+        real_write(file, array, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", fail_on_second_array)
+    with pytest.raises(OSError, match="No space left on device"):
+        mg.save(model(1), path)
+    monkeypatch.undo()
+    assert same_parameters(mg.load(model(2), path), model(0))
+    assert leftovers(tmp_path, {"model.npz"}) == []  # no temporary file left behind
+
+
+def test_a_save_killed_halfway_leaves_the_old_checkpoint_whole(tmp_path):
+    path = tmp_path / "model.npz"
+    mg.save(model(0), path)
+    script = textwrap.dedent(f"""
+        import sys, time
+        import numpy as np
+        import minigrad as mg
+        from minigrad.nn import Linear
+
+        real_write = np.lib.format.write_array
+        def write_then_stall(file, array, **kwargs):
+            real_write(file, array, **kwargs)
+            file.flush()
+            print("halfway", flush=True)
+            time.sleep(60)
+        np.lib.format.write_array = write_then_stall
+        mg.save(Linear(30, 20, rng=np.random.default_rng(1)), {str(path)!r})
+    """)
+    saver = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             env=CHECKOUT_ENV)
+    try:
+        assert saver.stdout.readline() == "halfway\n"
+        saver.send_signal(signal.SIGKILL)
+    finally:
+        saver.wait(timeout=30)
+    assert saver.returncode == -signal.SIGKILL
+    assert same_parameters(mg.load(model(2), path), model(0))
+
+
+def test_concurrent_savers_never_interleave_and_readers_never_see_half(tmp_path):
+    path = tmp_path / "model.npz"
+    models = [Linear(1000, 300, rng=np.random.default_rng(seed)) for seed in range(3)]
+    mg.save(models[2], path)
+    script = textwrap.dedent(f"""
+        import sys, time
+        import numpy as np
+        import minigrad as mg
+        from minigrad.nn import Linear
+
+        big = Linear(1000, 300, rng=np.random.default_rng(int(sys.argv[1])))
+        time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all start together
+        while time.time() < float(sys.argv[2]) + 1.0:
+            mg.save(big, {str(path)!r})
+    """)
+    start_at = time.time() + 2.0
+    savers = [subprocess.Popen([sys.executable, "-c", script, str(seed), str(start_at)],
+                               env=CHECKOUT_ENV) for seed in range(2)]
+    time.sleep(max(0.0, start_at - time.time()))
+    seen = []
+    while time.time() < start_at + 1.0:  # read while they write: never a broken file
+        loaded = mg.load(Linear(1000, 300), path)
+        seen.append([k for k, m in enumerate(models) if same_parameters(loaded, m)])
+    assert [saver.wait(timeout=120) for saver in savers] == [0, 0]
+    assert all(len(match) == 1 for match in seen), "a read saw a mix of checkpoints"
+    loaded = mg.load(Linear(1000, 300), path)
+    assert sum(same_parameters(loaded, m) for m in models[:2]) == 1
+    assert leftovers(tmp_path, {"model.npz"}) == []
+
+
+class Keywords(Module):
+    """Parameters named like np.savez's own keyword arguments."""
+
+    def __init__(self, seed):
+        rng = np.random.default_rng(seed)
+        self.file = Parameter(rng.standard_normal(3))
+        self.allow_pickle = Parameter(rng.standard_normal(2))
+
+
+def test_parameters_named_like_savez_keywords_round_trip(tmp_path):
+    mg.save(Keywords(0), tmp_path / "k.npz")
+    loaded = mg.load(Keywords(1), tmp_path / "k.npz")
+    assert same_parameters(loaded, Keywords(0))
+    assert sorted(np.load(tmp_path / "k.npz").files) == ["allow_pickle", "file"]
+
+
+class Clashing(Module):
+    def __init__(self):
+        self.blocks = {"0.W": Parameter([1.0]), "0": {"W": Parameter([2.0])}}
+
+
+def test_two_parameters_with_one_name_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"^state_dict: two parameters of Clashing are both "
+                                         r"named 'blocks.0.W'"):
+        mg.save(Clashing(), tmp_path / "c.npz")
+    assert leftovers(tmp_path, set()) == []
+    with pytest.raises(ValueError, match="^load_state_dict: two parameters of Clashing"):
+        Clashing().load_state_dict({"blocks.0.W": np.array([3.0])})
+
+
+@pytest.mark.parametrize("name", ["ckpt", "ckpt.npz", "run.1", "dir.d/ckpt"])
+def test_save_and_load_accept_the_same_path(tmp_path, name):
+    (tmp_path / "dir.d").mkdir()
+    written = mg.save(model(0), tmp_path / name)
+    assert written.name.endswith(".npz") and written.exists()
+    assert same_parameters(mg.load(model(1), tmp_path / name), model(0))
+    assert same_parameters(mg.load(model(1), str(tmp_path / name)), model(0))
+
+
+# ---- 8. load_state_dict is all or nothing ----------------------------------------------
+
+def test_a_read_only_parameter_late_in_the_list_changes_nothing():
+    net = Linear(3, 2)
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    net.b.data.setflags(write=False)
+    state = {k: v + 1 for k, v in before.items()}
+    with pytest.raises(ValueError, match=r"the parameter 'b' is read-only"):
+        net.load_state_dict(state)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_a_tensor_in_the_state_is_read_as_its_array():
+    net = Linear(3, 2)
+    state = {k: mg.tensor(v + 1) for k, v in net.state_dict().items()}
+    net.load_state_dict(state)
+    np.testing.assert_array_equal(net.W.data, state["W"].data)
+
+
+# ---- 9. the command line: outputs checked first, Ctrl-C is clean -------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--json", "/missing/dir/r.json"],
+     "argument --json: the folder /missing/dir does not exist"),
+    (["train", "--json", "r.txt"], "argument --json: 'r.txt' has an unknown format; use .json"),
+    (["graph", "-o", "/missing/g.svg"], "argument -o/--output: the folder /missing does not"),
+    (["graph", "-o", "g.jpg"], "argument -o/--output: 'g.jpg' has an unknown format; use .svg"),
+    (["gradflow", "-o", "/missing/f.png"], "argument -o/--output: the folder /missing does"),
+    (["gradflow", "-o", "f.dot"], "argument -o/--output: 'f.dot' has an unknown format"),
+    (["demo", "--out", "/proc/version"], "argument --out: '/proc/version' exists and is not a"),
+    (["demo", "--out", "/proc/minigrad/out"], "argument --out: the folder /proc is not writable"),
+    (["train", "--lr", "nan"], "argument --lr: must be a number >= 0, got 'nan'"),
+    (["train", "--lr", "-1"], "argument --lr: must be a number >= 0, got '-1'"),
+    (["train", "--clip", "-1"], "argument --clip: must be a number >= 0, got '-1'"),
+    (["train", "--clip", "nan"], "argument --clip: must be a number >= 0, got 'nan'"),
+    (["train", "--seed", "-1"], "argument --seed: must be a non-negative integer, got -1"),
+    (["train", "--forget-bias", "inf"], "argument --forget-bias: must be a number, got 'inf'"),
+])
+def test_arguments_are_checked_before_any_work(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr("lstm.training.train", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr("lstm.demo.run", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_an_infinite_clip_means_no_clipping(tmp_path):
+    assert main(["train", "--T", "3", "--steps", "2", "--test-size", "5", "--clip", "inf",
+                 "--json", str(tmp_path / "r.json")]) == 0
+
+
+def start(argv, tmp_path):
+    """``python -m lstm ARGV`` in its own process group, as a terminal would run it."""
+    return subprocess.Popen([sys.executable, "-m", "lstm", *argv], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env=CHECKOUT_ENV)
+
+
+def wait_for(stream, text, limit=120):
+    """Read ``stream`` line by line until one contains ``text``."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if text in line:
+            return line
+        assert line, f"the process ended before printing {text!r}"
+    raise AssertionError(f"no {text!r} within {limit} s")
+
+
+def interrupt(process, group=False):
+    """Ctrl-C: SIGINT to the process, or to its whole group as a terminal sends it."""
+    if group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    return process.returncode, stdout, stderr
+
+
+def children(pid):
+    """The pids of ``pid``'s child processes (Linux)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/task").exists(),
+                                      reason="reads child processes from /proc")
+
+
+@pytestmark_linux
+def test_ctrl_c_stops_train_with_one_line_and_no_output(tmp_path):
+    process = start(["train", "--T", "30", "--steps", "100000", "--json", "r.json"], tmp_path)
+    wait_for(process.stderr, "step")  # the first evaluation: training is under way
+    code, _, stderr = interrupt(process)
+    assert code == 130
+    assert stderr == "python -m lstm train: interrupted\n"
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("group", [False, True], ids=["process", "process group"])
+def test_ctrl_c_stops_the_demo_and_its_workers_leaving_no_folder(tmp_path, group):
+    process = start(["demo", "--quick", "--jobs", "2", "--out", "out"], tmp_path)
+    wait_for(process.stdout, "2. The adding problem")  # the workers are training now
+    time.sleep(1.0)
+    workers = children(process.pid)
+    assert workers, "no worker processes"
+    code, _, stderr = interrupt(process, group)
+    assert code == 130
+    assert stderr == "python -m lstm demo: interrupted\n"
+    assert not (tmp_path / "out").exists()
+    assert leftovers(tmp_path, set()) == []  # nor a half-written hidden folder
+    deadline = time.monotonic() + 10
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(w) for w in workers), "a worker outlived the demo"
+
+
+@pytestmark_linux
+def test_ctrl_c_while_dot_draws_stops_dot_too(tmp_path):
+    process = start(["graph", "--cell", "lstm", "--steps", "40", "-o", "g.svg"], tmp_path)
+    deadline = time.monotonic() + 120
+    dot = set()
+    while not dot and time.monotonic() < deadline and process.poll() is None:
+        dot = {c for c in children(process.pid)
+               if Path(f"/proc/{c}/comm").read_text().strip() == "dot"}
+        time.sleep(0.05)
+    assert dot, "dot never started"
+    code, _, stderr = interrupt(process)
+    assert code == 130
+    assert stderr == "python -m lstm graph: interrupted\n"
+    assert not any(alive(pid) for pid in dot), "dot was orphaned"
+    assert leftovers(tmp_path, set()) == []
+
+
+def test_a_demo_that_fails_leaves_the_output_folder_as_it_was(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("the previous run")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("training broke")
+
+    monkeypatch.setattr("lstm.demo.run_grid", fail)
+    assert main(["demo", "--quick", "--jobs", "1", "--out", str(out)]) == 1
+    assert "training broke" in capsys.readouterr().err
+    assert (out / "results.json").read_text() == "the previous run"
+    assert leftovers(out, {"results.json"}) == []  # not even the gradient-flow plot
+    assert leftovers(tmp_path, {"out"}) == []
