@@ -207,6 +207,8 @@ def _train(args: argparse.Namespace) -> int:
 def _gradflow(args: argparse.Namespace) -> int:
     from . import gradflow
 
+    print(f"measuring ||dL/dh_t|| of {', '.join(CELLS)} over T={args.steps} steps, "
+          f"{args.seeds} seeds each ...", file=sys.stderr, flush=True)
     flows = gradflow.measure(T=args.steps, hidden_size=args.hidden, seeds=args.seeds)
     print(gradflow.table(flows))
     print(f"wrote {gradflow.plot(flows, args.output)}")

@@ -18,8 +18,8 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -93,7 +93,7 @@ def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainRes
     return results
 
 
-def _worker_pool(jobs: int) -> Any:
+def _worker_pool(jobs: int) -> Pool:
     """A pool of ``jobs`` fresh processes that ignore Ctrl-C: the parent alone gets the
     KeyboardInterrupt, and leaving the pool's ``with`` block terminates them (no
     traceback from each worker, no worker left running)."""

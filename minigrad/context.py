@@ -9,7 +9,7 @@ and every new thread starts with recording on, no scope and no anomaly detection
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -35,7 +35,7 @@ def _switched(var: ContextVar, value: Any) -> Iterator[None]:
         var.reset(token)
 
 
-def no_grad() -> Any:
+def no_grad() -> AbstractContextManager[None]:
     """Record no graph inside: results of ops have ``requires_grad=False``.
 
     Also usable as a decorator. Example::
@@ -49,7 +49,7 @@ def no_grad() -> Any:
     return _switched(_grad_enabled, False)
 
 
-def enable_grad() -> Any:
+def enable_grad() -> AbstractContextManager[None]:
     """Record the graph again inside a ``no_grad`` block.
 
     Example::
@@ -124,7 +124,7 @@ def current_scope() -> str | None:
     return _scope.get()
 
 
-def detect_anomaly() -> Any:
+def detect_anomaly() -> AbstractContextManager[None]:
     """Raise ``FloatingPointError`` at the first op whose forward output or backward
     gradient holds NaN or inf, naming the op and its scope. Slows every op a little.
 

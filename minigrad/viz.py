@@ -93,7 +93,7 @@ class Picture(graphviz.Digraph):
     """A ``graphviz.Digraph`` drawn by :func:`run_dot`: one-line errors, and no ``dot``
     left running after Ctrl-C (``graphviz.Digraph.pipe`` leaves it)."""
 
-    def pipe(self, format: str | None = None, renderer: str | None = None,  # noqa: A002
+    def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: Any = None, quiet: bool = True, *,
              engine: str | None = None, encoding: str | None = None) -> Any:
         if renderer or formatter or neato_no_op:

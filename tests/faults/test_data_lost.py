@@ -253,11 +253,11 @@ def alive(pid):
     return state != "Z"
 
 
-pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/task").exists(),
-                                      reason="reads child processes from /proc")
+needs_proc = pytest.mark.skipif(not Path("/proc/self/task").exists(),
+                                reason="reads child processes from /proc")
 
 
-@pytestmark_linux
+@needs_proc
 def test_ctrl_c_stops_train_with_one_line_and_no_output(tmp_path):
     process = start(["train", "--T", "30", "--steps", "100000", "--json", "r.json"], tmp_path)
     wait_for(process.stderr, "step")  # the first evaluation: training is under way
@@ -267,7 +267,18 @@ def test_ctrl_c_stops_train_with_one_line_and_no_output(tmp_path):
     assert not (tmp_path / "r.json").exists()
 
 
-@pytestmark_linux
+@needs_proc
+def test_ctrl_c_stops_gradflow_with_one_line_and_no_plot(tmp_path):
+    process = start(["gradflow", "--steps", "400", "--seeds", "50", "-o", "f.png"], tmp_path)
+    wait_for(process.stderr, "measuring")
+    time.sleep(0.5)
+    code, stdout, stderr = interrupt(process)
+    assert code == 130 and stdout == ""
+    assert stderr == "python -m lstm gradflow: interrupted\n"
+    assert leftovers(tmp_path, set()) == []
+
+
+@needs_proc
 @pytest.mark.parametrize("group", [False, True], ids=["process", "process group"])
 def test_ctrl_c_stops_the_demo_and_its_workers_leaving_no_folder(tmp_path, group):
     process = start(["demo", "--quick", "--jobs", "2", "--out", "out"], tmp_path)
@@ -286,7 +297,7 @@ def test_ctrl_c_stops_the_demo_and_its_workers_leaving_no_folder(tmp_path, group
     assert not any(alive(w) for w in workers), "a worker outlived the demo"
 
 
-@pytestmark_linux
+@needs_proc
 def test_ctrl_c_while_dot_draws_stops_dot_too(tmp_path):
     process = start(["graph", "--cell", "lstm", "--steps", "40", "-o", "g.svg"], tmp_path)
     deadline = time.monotonic() + 120
