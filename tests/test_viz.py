@@ -16,7 +16,7 @@ def layout(picture):
     data = json.loads(picture.pipe(format="json"))
     objects = data.get("objects", [])
     nodes = [o for o in objects if "nodes" not in o]
-    clusters = [o for o in objects if "nodes" in o]
+    clusters = [o for o in objects if o.get("name", "").startswith("cluster")]
     index = {o["_gvid"]: o for o in objects}
     edges = [(index[e["tail"]], index[e["head"]], e) for e in data.get("edges", [])]
     return clusters, nodes, edges
@@ -39,7 +39,7 @@ def test_returns_a_digraph_that_jupyter_can_display():
 def test_one_cluster_per_time_step_with_the_cell_inside():
     clusters, _, _ = layout(mg.viz.draw_graph(unrolled_loss("lstm", 4)))
     labels = sorted(label_text(c).strip() for c in clusters)
-    assert labels == sorted(["t=0", "t=1", "t=2", "t=3"] + ["lstm"] * 4)
+    assert labels == sorted(["t=0", "t=1", "t=2", "t=3"] + ["lstm"] * 4 + ["readout", "loss"])
     steps = [c for c in clusters if label_text(c).strip().startswith("t=")]
     inner = [c for c in clusters if label_text(c).strip() == "lstm"]
     for step in steps:  # each step's cluster contains exactly one lstm cluster
@@ -63,7 +63,7 @@ def test_the_gates_and_states_are_labelled():
     _, nodes, _ = layout(mg.viz.draw_graph(unrolled_loss("lstm", 2)))
     for name in ("i", "f", "g", "o", "c", "h"):
         assert len(named(nodes, name)) == 2, name
-    assert len(named(nodes, "x")) == 1  # x_0 meets nothing that needs a gradient
+    assert len(named(nodes, "x")) == 2  # step 0 is drawn like every other step
     assert any("getitem" in n["label"] and "[:, 16:32]" in n["label"] for n in nodes)
 
 
@@ -73,9 +73,11 @@ def test_depth_collapse_strictly_reduces_nodes_and_labels_crossings():
     assert counts[0] > counts[1] > counts[2]
     _, nodes, edges = layout(mg.viz.draw_graph(loss, depth=1))
     boxes = [n for n in nodes if n.get("shape") == "box3d"]
-    assert sorted(label_text(b).split()[0] for b in boxes) == [f"t={t}" for t in range(6)]
-    chain = [e for tail, head, e in edges if tail in boxes and head in boxes]
-    assert len(chain) == 5 and all("h (1, 16)" in e["xlabel"] and "c (1, 16)" in e["xlabel"]
+    steps = [b for b in boxes if label_text(b).split()[0].startswith("t=")]
+    assert sorted(label_text(b).split()[0] for b in boxes) == sorted(
+        [f"t={t}" for t in range(6)] + ["readout", "loss"])
+    chain = [e for tail, head, e in edges if tail in steps and head in steps]
+    assert len(chain) == 5 and all("h (1, 16)" in e["label"] and "c (1, 16)" in e["label"]
                                    for e in chain)
 
 

@@ -1,0 +1,14 @@
+"""Pictures of the computation graph, with Graphviz.
+
+``draw_graph`` returns a ``graphviz.Digraph``: building it needs no ``dot`` binary,
+rendering it (``.render()``, ``.pipe()``, Jupyter's display, :func:`save`) does. See
+:mod:`minigrad.viz.dot` for what a picture shows and how time is laid out,
+:mod:`minigrad.viz.colours` for its colours, :mod:`minigrad.viz.render` for rendering.
+"""
+
+from .colours import DEFAULT_HEAT_RANGE, HeatScale, relative_luminance
+from .dot import draw_graph
+from .render import PICTURE_FORMATS, DotNotFoundError, Picture, RenderError, run_dot, save
+
+__all__ = ["DEFAULT_HEAT_RANGE", "PICTURE_FORMATS", "DotNotFoundError", "HeatScale",
+           "Picture", "RenderError", "draw_graph", "relative_luminance", "run_dot", "save"]
