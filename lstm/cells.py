@@ -71,9 +71,9 @@ class _Cell(Module):
         self.b = Parameter(uniform_init((1, m), bound, dtype, rng), name="b") if bias else None
         self.scope_name = self.kind
 
-    def zeros(self, batch: int) -> mg.Tensor:
+    def zeros(self, batch: int, name: str = "h0") -> mg.Tensor:
         """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
-        return mg.tensor(np.zeros((batch, self.hidden_size), self.W.dtype), name="0")
+        return mg.tensor(np.zeros((batch, self.hidden_size), self.W.dtype), name=name)
 
     def _preactivation(self, x: Any, h: mg.Tensor) -> mg.Tensor:
         """``Z = concat([x, h]) @ W + b``: ``(B, p) , (B, q) -> (B, m)``."""
@@ -153,7 +153,7 @@ class LSTMCell(_Cell):
 
     def zero_state(self, batch: int) -> State:
         """``(h, c)`` of zeros, each ``(batch, hidden_size)``."""
-        return self.zeros(batch), self.zeros(batch)
+        return self.zeros(batch, "h0"), self.zeros(batch, "c0")
 
     def forward(self, x: Any, state: State | None = None) -> State:
         """``x: (B, p)``, ``state = (h, c)`` each ``(B, q)`` or None for zeros

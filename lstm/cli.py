@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--hidden", type=_positive, default=16)
     gr.add_argument("--highlight", help="draw tensors of this name (e.g. c) and the path "
                     "between them in red")
+    gr.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
+                    help="how time runs: LR like text (rows going down), TB top to bottom")
     gr.add_argument("-o", "--output", type=_output_file(".svg", ".png", ".pdf", ".dot", ".gv"),
                     default="graph.svg", help="FILE.svg, .png, .pdf or .dot")
 
@@ -220,7 +222,7 @@ def _graph(args: argparse.Namespace) -> int:
 
     path = draw_unrolled(args.cell, args.steps, args.output, depth=args.depth, heat=args.heat,
                          values=args.values, grads=args.grads, hidden_size=args.hidden,
-                         highlight=args.highlight)
+                         highlight=args.highlight, rankdir=args.rankdir)
     print(f"wrote {path}")
     return 0
 

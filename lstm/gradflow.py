@@ -52,7 +52,8 @@ def table(results: list[FlowResult]) -> str:
     of the gradient at several lags."""
     T = results[0].norms.shape[1]
     lags = [lag for lag in LAGS if lag < T]
-    header = f"{'cell':<16}{'decay/step':>22}" + "".join(f"{f'lag {lag}':>26}" for lag in lags)
+    header = f"{'cell':<16}{'fit/step, lags<=30':>22}" + "".join(f"{f'lag {lag}':>26}"
+                                                                for lag in lags)
     rows = [header, "-" * len(header)]
     for r in results:
         decay = np.array(r.decays)
@@ -82,8 +83,7 @@ def plot(results: list[FlowResult], path: str | Path) -> Path:
         rel = np.where(rel > 0, rel, np.nan)
         lags = np.arange(rel.shape[1])
         colour = colours.get(r.cell)
-        ax.semilogy(lags, np.nanmedian(rel, axis=0), label=f"{r.cell} "
-                    f"(x{np.median(r.decays):.2f}/step)", color=colour, lw=2)
+        ax.semilogy(lags, np.nanmedian(rel, axis=0), label=r.cell, color=colour, lw=2)
         ax.fill_between(lags, np.nanmin(rel, axis=0), np.nanmax(rel, axis=0), color=colour,
                         alpha=0.15, lw=0)
     ax.set_xlabel("steps back from the loss (T - t)")

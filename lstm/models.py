@@ -38,8 +38,11 @@ class SequenceModel(Module):
         self.cell = cell
         self.recurrent = make_recurrent(cell, input_size, hidden_size, dtype, rng,
                                         forget_bias=forget_bias)
-        self.readout = Linear(hidden_size, output_size, dtype=dtype, rng=rng)
+        with mg.scope("readout"):  # its W and b are drawn apart from the recurrent ones
+            self.readout = Linear(hidden_size, output_size, dtype=dtype, rng=rng)
 
-    def forward(self, xs: Any) -> mg.Tensor:
-        hs, _ = self.recurrent.unroll(xs)
-        return self.readout(hs[-1])
+    def forward(self, xs: Any, state: Any = None) -> mg.Tensor:
+        """``xs: (T, B, p) -> (B, output_size)``, from ``state`` (None: zeros)."""
+        hs, _ = self.recurrent.unroll(xs, state)
+        with mg.scope("readout"):
+            return self.readout(hs[-1])
