@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup dot demo test lint bench clean
+.PHONY: setup dot demo test lint bench pictures clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,9 @@ lint: setup
 
 test: setup dot lint
 	$(PY) -m pytest -q
+
+pictures: setup dot
+	PY=$(PY) bash scripts/docs-pictures.sh
 
 bench: setup
 	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 $(PY) -m benchmarks.run

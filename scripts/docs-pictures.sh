@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The pictures the README shows, made anew from the code (`make pictures`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+"$PY" -m lstm graph --cell rnn --steps 30 --depth 1 --heat -o docs/rnn_30_steps_heat.svg
+"$PY" -m lstm graph --cell lstm --steps 30 --depth 1 --heat -o docs/lstm_30_steps_heat.svg
+"$PY" -m lstm graph --cell lstm --steps 2 --grads --highlight c -o docs/lstm_2_steps.svg
+"$PY" -m lstm gradflow --steps 100 --seeds 5 -o docs/gradient_flow.png
