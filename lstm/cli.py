@@ -23,6 +23,8 @@ from .tasks import TASKS
 
 #: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
+#: Beyond this many steps, a full-depth picture warns that dot will be slow.
+FULL_DEPTH_STEPS = 40
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,6 +222,10 @@ def _gradflow(args: argparse.Namespace) -> int:
 def _graph(args: argparse.Namespace) -> int:
     from .pictures import draw_unrolled
 
+    if args.depth is None and args.steps > FULL_DEPTH_STEPS:
+        print(f"python -m lstm graph: {args.steps} steps at full depth may take dot minutes "
+              f"to lay out (50 took 11 s, 150 took 6 min); --depth 1 draws one box per "
+              f"step in under a second", file=sys.stderr, flush=True)
     path = draw_unrolled(args.cell, args.steps, args.output, depth=args.depth, heat=args.heat,
                          values=args.values, grads=args.grads, hidden_size=args.hidden,
                          highlight=args.highlight, rankdir=args.rankdir)

@@ -215,3 +215,11 @@ def test_rankdir_top_to_bottom_from_the_command_line(tmp_path):
     steps = Layout(out.read_text()).steps()
     assert len(steps) == 4 and in_reading_order(steps)
     assert all(after[3] <= before[1] for before, after in zip(steps, steps[1:]))  # each below
+
+
+def test_a_long_unroll_at_full_depth_warns_that_dot_will_be_slow(tmp_path, capsys):
+    assert main(["graph", "--steps", "41", "-o", str(tmp_path / "g.dot")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--depth 1 draws one box per step" in err
+    assert main(["graph", "--steps", "41", "--depth", "1", "-o", str(tmp_path / "g.dot")]) == 0
+    assert capsys.readouterr().err == ""
