@@ -80,7 +80,7 @@ def test_a_failing_dot_is_one_clear_error(tmp_path, capfd):
 def test_the_graph_command_says_in_one_line_that_dot_failed(tmp_path, monkeypatch, capfd):
     picture = broken_picture()
     monkeypatch.setattr("minigrad.viz.draw_graph", lambda *a, **k: picture)
-    assert main(["graph", "--steps", "150", "-o", str(tmp_path / "g.svg")]) == 1
+    assert main(["graph", "--steps", "30", "-o", str(tmp_path / "g.svg")]) == 1
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("python -m lstm graph: error: Graphviz's dot could not draw")
