@@ -153,14 +153,16 @@ def _accumulate(grads: dict, owned: set, x: Any, previous: Any, g: Any) -> None:
 
 
 def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
-           create_graph: bool, wanted: dict[int, Any] | None) -> None:
+           create_graph: bool, wanted: dict[int, Any] | None,
+           order: list | None = None) -> None:
     """Propagate ``seeds`` from ``roots`` to every leaf.
 
     Nodes are visited newest first (by creation number), each as soon as its gradient
     is complete; leaves get their gradients at the end. With ``wanted`` (ids of vertices
     whose gradient is asked for) the gradients are put there and no ``.grad`` is
     touched; otherwise they accumulate into the leaves. Pending gradients are popped as
-    the sweep passes, so each is released right after its use.
+    the sweep passes, so each is released right after its use. ``order``, if given,
+    receives every vertex in the order the sweep visits it.
     """
     grads: dict[Any, Any] = {}  # pending gradients, by vertex
     owned: set[Any] = set()  # vertices whose gradient is a private buffer
@@ -178,11 +180,13 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
     if anomaly_enabled() and create_graph:
         token = set_differentiating(None)  # anomaly messages name the node differentiated
         try:
-            _propagate(grads, owned, pending, retain_graph, True, wanted, marking=True)
+            _propagate(grads, owned, pending, retain_graph, True, wanted, order, marking=True)
         finally:
             reset_differentiating(token)
     else:
-        _propagate(grads, owned, pending, retain_graph, create_graph, wanted)
+        _propagate(grads, owned, pending, retain_graph, create_graph, wanted, order)
+    if order is not None:
+        order.extend(grads)  # the leaves, in the order their first gradient arrived
     for leaf, g in grads.items():  # only leaves are left
         is_owned = leaf in owned
         if type(g) in LAZY:
@@ -191,7 +195,7 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
 
 
 def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
-               create_graph: bool, wanted: dict[int, Any] | None,
+               create_graph: bool, wanted: dict[int, Any] | None, order: list | None,
                marking: bool = False) -> None:
     """The sweep proper: visit the nodes in ``pending`` newest first, each once its
     gradient in ``grads`` is complete, and pass the gradient on to its inputs through
@@ -200,6 +204,8 @@ def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
     while pending:
         v = heappop(pending)[1]
         g = grads.pop(v)
+        if order is not None:
+            order.append(v)
         if marking:  # ops the VJPs run are this node's backward pass
             set_differentiating(v)
         if type(g) in LAZY and not (type(g) is Product and v.prim.selects_from_g
@@ -354,8 +360,26 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     return tuple(results)
 
 
-def vertex_gradients(roots: Sequence[Tensor], vertices: Sequence[Any]) -> dict[int, Any]:
-    """d(sum of roots)/d(v) for each vertex, by id; the graph is kept (for pictures)."""
+def vertex_gradients(roots: Sequence[Tensor], vertices: Sequence[Any],
+                     order: list | None = None) -> dict[int, Any]:
+    """d(sum of roots)/d(v) for each vertex, by id; the graph is kept (for pictures).
+    ``order``, if given, receives the vertices in the order the sweep visits them."""
     wanted: dict[int, Any] = {id(v): None for v in vertices}
-    _sweep(list(roots), [_seed(r, None, False) for r in roots], True, False, wanted)
+    _sweep(list(roots), [_seed(r, None, False) for r in roots], True, False, wanted, order)
     return {k: g for k, g in wanted.items() if g is not None}
+
+
+def sweep_order(roots: Sequence[Tensor]) -> list:
+    """The graph vertices that ``backward()`` of ``roots`` (summed) visits, in the order it
+    visits them: nodes newest first, each once its gradient is complete, then the leaves
+    that require grad. The graph is kept.
+
+    Example::
+
+        >>> x = mg.tensor([1.0], requires_grad=True)
+        >>> [v.op for v in mg.autograd.sweep_order([(x * 2).sum()])]
+        ['sum', 'mul', None]
+    """
+    order: list = []
+    vertex_gradients(roots, [], order)
+    return order

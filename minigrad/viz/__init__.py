@@ -4,11 +4,15 @@
 rendering it (``.render()``, ``.pipe()``, Jupyter's display, :func:`save`) does. See
 :mod:`minigrad.viz.dot` for what a picture shows and how time is laid out,
 :mod:`minigrad.viz.colours` for its colours, :mod:`minigrad.viz.render` for rendering.
+``explore`` builds the interactive page that replays the backward sweep
+(:mod:`minigrad.viz.explore`).
 """
 
 from .colours import DEFAULT_HEAT_RANGE, HeatScale, relative_luminance
 from .dot import draw_graph
+from .explore import Explorer, explore
 from .render import PICTURE_FORMATS, DotNotFoundError, Picture, RenderError, run_dot, save
 
-__all__ = ["DEFAULT_HEAT_RANGE", "PICTURE_FORMATS", "DotNotFoundError", "HeatScale",
-           "Picture", "RenderError", "draw_graph", "relative_luminance", "run_dot", "save"]
+__all__ = ["DEFAULT_HEAT_RANGE", "PICTURE_FORMATS", "DotNotFoundError", "Explorer", "HeatScale",
+           "Picture", "RenderError", "draw_graph", "explore", "relative_luminance", "run_dot",
+           "save"]

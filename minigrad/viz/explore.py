@@ -1,0 +1,409 @@
+"""The explorer: one self-contained HTML page that replays backpropagation through time.
+
+``explore(loss)`` lays out every step of the unrolled graph with Graphviz at build time,
+records the order in which the engine's backward sweep visits the vertices, and hands
+the page one JSON document (the vertices, the sweep, gradient norms and summaries per
+view). The page's template, CSS and JavaScript live in ``static/`` and are inlined, so
+the file works offline, from ``file://``, with no server and no network.
+
+On the page, time steps start collapsed to boxes coloured by their largest gradient (the
+heat scale of the static pictures); a click opens one into its ops. A slider and a play
+button replay the sweep vertex by vertex; a click on a vertex shows what it is; a plot
+of ||dL/dh_t|| against t is linked to the boxes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from ..autograd import topological_order, vertex, vertex_gradients
+from ..files import atomic_write
+from ..tensor import Tensor
+from . import colours, labels
+from .dot import _highlighted, _inputs, _saved_data
+from .render import run_dot
+
+STATIC = Path(__file__).with_name("static")
+#: The unit of the vertices outside every scope (weights, initial state, inputs).
+OUTSIDE = "(outside)"
+_STEP = re.compile(r"t=(\d+)")
+_NORM_PLACEHOLDER = "||g|| 00000000"
+
+
+def explore(*roots: Tensor, depth: int = 1, title: str | None = None,
+            label: str | None = None,
+            compare: Mapping[str, Tensor | Sequence[Tensor]] | None = None) -> Explorer:
+    """Build the explorer page for the graph behind ``roots`` (call before ``backward()``).
+
+    Args:
+        roots: one-element tensors that require grad (a loss), with their graph intact.
+        depth: the scope level whose scopes become boxes (1: one box per time step).
+        title: the page's heading.
+        label: the name of this view, shown when there are others (``compare``).
+        compare: other versions of the same graph, by name, each a view the page can
+            switch to (``{"trained weights": loss_after_training}``); every one must have
+            the same vertices in the same order.
+
+    Returns:
+        an :class:`Explorer`: ``.save("bptt.html")``, or display it in Jupyter.
+
+    Example::
+
+        page = mg.viz.explore(unrolled_loss("lstm", 30), title="LSTM, 30 steps")
+        page.save("lstm.html")
+    """
+    if depth < 1:
+        raise ValueError(f"explore: depth must be at least 1, got {depth}")
+    graph = _Graph(_checked_roots(roots), depth)
+    views = [_view(graph, graph.roots, label or "this graph")]
+    for name, other in (compare or {}).items():
+        other_graph = _Graph(_checked_roots((other,) if isinstance(other, Tensor) else other),
+                             depth)
+        graph.check_same(other_graph, name)
+        views.append(_view(other_graph, other_graph.roots, name))
+    return Explorer(_page(graph, views, title or "Backpropagation through time"),
+                    {id(v): f"v{n}" for n, v in enumerate(graph.vertices)})
+
+
+class Explorer:
+    """A built explorer page: ``html`` is the whole self-contained file."""
+
+    def __init__(self, page: str, ids: dict[int, str]) -> None:
+        self.html = page
+        self._ids = ids
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (``.html``), whole or not at all."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"save: the explorer is an .html page, got {path.suffix!r}")
+        return atomic_write(path, self.html)
+
+    def node_id(self, t: Any) -> str:
+        """The ``data-node`` id of a tensor or graph vertex on the page."""
+        return self._ids[id(vertex(t) if isinstance(t, Tensor) else t)]
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the page in a frame of its own (its CSS and script stay inside)."""
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width: 100%; '
+                f'height: 760px; border: 1px solid #ddd"></iframe>')
+
+    def __repr__(self) -> str:
+        return f"<minigrad explorer page, {len(self.html) / 1e6:.2f} MB>"
+
+
+def _checked_roots(roots: Sequence[Any]) -> tuple[Tensor, ...]:
+    roots = tuple(roots)
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError("explore: pass one or more Tensors")
+    if not all(r.requires_grad and r.size == 1 for r in roots):
+        raise ValueError("explore: pass one-element tensors that require grad (a loss), so "
+                         "that the page can show the gradient of each vertex")
+    if any(r._node is not None and r._node.inputs is None for r in roots):
+        raise ValueError("explore: backward() already freed this graph; build the page "
+                         "before backward(), or call backward(retain_graph=True)")
+    return roots
+
+
+# ---- the graph's structure, shared by every view -------------------------------------------
+
+class _Graph:
+    """The vertices in creation order, grouped into units (the scopes at ``depth``, in
+    the order the program ran them; first the vertices outside every scope)."""
+
+    def __init__(self, roots: tuple[Tensor, ...], depth: int) -> None:
+        self.roots = roots
+        self.vertices = topological_order(list(roots), only_requiring_grad=False)[::-1]
+        self.number = {id(v): n for n, v in enumerate(self.vertices)}
+        self.unit_of: list[str] = []
+        self.inner: list[tuple[str, ...]] = []  # scopes below the unit, for clusters
+        for v in self.vertices:
+            path = labels.scope_path(v.scope)
+            self.unit_of.append("/".join(path[:depth]) if path else OUTSIDE)
+            self.inner.append(path[depth:])
+        ran = sorted(range(len(self.vertices)), key=lambda n: (self.vertices[n].is_leaf, n))
+        first = list(dict.fromkeys(self.unit_of[n] for n in ran))
+        self.units = ([OUTSIDE] if OUTSIDE in first else []) + [u for u in first
+                                                                if u != OUTSIDE]
+        self.members: dict[str, list[int]] = {u: [] for u in self.units}
+        for n, unit in enumerate(self.unit_of):
+            self.members[unit].append(n)
+        self.inputs = [[self.number[id(x)] for x in _inputs(v)] for v in self.vertices]
+
+    def check_same(self, other: _Graph, name: str) -> None:
+        ours = [(v.op, v.name, tuple(v.shape)) for v in self.vertices]
+        theirs = [(v.op, v.name, tuple(v.shape)) for v in other.vertices]
+        if ours != theirs or self.unit_of != other.unit_of:
+            raise ValueError(f"explore: the view {name!r} is not the same graph (its vertices "
+                             f"differ); compare versions of one model on one input")
+
+
+# ---- what one view shows ----------------------------------------------------------------
+
+def _view(graph: _Graph, roots: tuple[Tensor, ...], name: str) -> dict:
+    """Gradients, the engine's sweep order, summaries and colours of one version."""
+    order: list = []
+    grads = vertex_gradients(roots, [v for v in graph.vertices if v.requires_grad], order)
+    saved = _saved_data(graph.vertices)
+    scale = colours.HeatScale()
+    norms, stats, fills = {}, {}, {}
+    for n, v in enumerate(graph.vertices):
+        key = f"v{n}"
+        data = v.data if v.data is not None else saved.get(id(v))
+        grad = grads.get(id(v))
+        norms[n] = float(np.linalg.norm(grad)) if grad is not None else None
+        stats[key] = {"data": _summary(data), "grad": _summary(grad)}
+        fill = scale.fill(norms[n])
+        fills[key] = [fill, colours.font_for(fill)]
+    visited = {graph.number[id(v)] for v in order}
+    units = {}
+    for unit, members in graph.members.items():
+        largest = max((norms[n] or 0.0 for n in members), default=0.0)
+        fill = scale.fill(largest) if largest > 0 else "#f6f6f6"
+        units[unit] = {"norm": _rounded(largest), "fill": fill, "font": colours.font_for(fill),
+                       "visited": sum(n in visited for n in members)}
+    return {"label": name, "sweep": [f"v{graph.number[id(v)]}" for v in order],
+            "stats": stats, "fills": fills, "units": units, "flow": _flow(graph, norms)}
+
+
+def _flow(graph: _Graph, norms: dict[int, float | None]) -> list[list[float]]:
+    """``[t, ||dL/dh_t||]`` for every time step: the gradient of the step's last ``h``
+    (its top layer's hidden state), or its largest gradient if it names no ``h``."""
+    points = []
+    for unit, members in graph.members.items():
+        step = _STEP.fullmatch(unit.split("/")[0])
+        if step is None:
+            continue
+        hs = [n for n in members if graph.vertices[n].name == "h"]
+        norm = norms[hs[-1]] if hs else max((norms[n] or 0.0 for n in members), default=0.0)
+        if norm is not None:
+            points.append([int(step.group(1)), _rounded(norm)])
+    return sorted(points)
+
+
+def _rounded(x: float | None) -> float | None:
+    """Four significant digits (the page shows three); None for NaN and inf, which JSON
+    cannot hold."""
+    if x is None or not np.isfinite(x):
+        return None
+    return float(f"{x:.4g}")
+
+
+def _summary(array: Any) -> dict | None:
+    """Norm, mean, min, max and an 8-bin histogram of an array (None for no array)."""
+    if array is None:
+        return None
+    values = np.asarray(array, dtype=np.float64).ravel()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return {"norm": None, "mean": None, "min": None, "max": None, "hist": [0] * 8}
+    counts, _ = np.histogram(finite, bins=8)
+    return {"norm": _rounded(float(np.linalg.norm(values))), "mean": _rounded(finite.mean()),
+            "min": _rounded(finite.min()), "max": _rounded(finite.max()),
+            "hist": counts.tolist()}
+
+
+# ---- one unit's ops, laid out by dot -------------------------------------------------------
+
+def _unit_svgs(graph: _Graph) -> dict[str, str]:
+    """Each unit's ops as SVG. Units with the same structure (the steps of an unroll)
+    share one layout: dot runs once per structure, and each copy gets its own ids."""
+    layouts: dict[tuple, str] = {}
+    svgs = {}
+    for k, unit in enumerate(graph.units):
+        members = graph.members[unit]
+        local = {n: i for i, n in enumerate(members)}
+        stubs = list(dict.fromkeys(x for n in members for x in graph.inputs[n]
+                                   if x not in local))
+        signature = _signature(graph, members, local, stubs)
+        if signature not in layouts:
+            source = _unit_dot(graph, members, local, stubs)
+            layouts[signature] = _clean_svg(run_dot(source, "svg").decode("utf-8"))
+        svgs[unit] = _instantiate(layouts[signature], graph, k, members, stubs)
+    return svgs
+
+
+def _signature(graph: _Graph, members: list[int], local: dict[int, int],
+               stubs: list[int]) -> tuple:
+    def describe(n: int) -> tuple:
+        v = graph.vertices[n]
+        return (v.op, v.name, tuple(v.shape), str(v.dtype), v.is_leaf, v.requires_grad,
+                graph.inner[n], labels.op_detail(v) if not v.is_leaf else "")
+
+    inside = tuple((describe(n), tuple(("L", local[x]) if x in local else ("S", stubs.index(x))
+                                       for x in graph.inputs[n])) for n in members)
+    outside = tuple((graph.vertices[x].name or graph.vertices[x].op,
+                     tuple(graph.vertices[x].shape)) for x in stubs)
+    return inside, outside
+
+
+def _vertex_label(v: Any) -> str:
+    shape = labels.shape(v.shape) + ("" if v.dtype == np.float64 else f" {v.dtype}")
+    if v.is_leaf:
+        head = f"<b>{labels.name(v.name)}</b> {shape}" if v.name is not None else shape
+    elif v.name is not None:
+        head = f"<b>{labels.name(v.name)}</b> = {labels.text(v.op)} {shape}"
+    else:
+        head = f"<b>{labels.name(v.op)}</b>{labels.text(labels.op_detail(v))} {shape}"
+    # room for the gradient norm, which the page writes in once the sweep has passed
+    norm = f'<br/><font point-size="9">{_NORM_PLACEHOLDER}</font>' if v.requires_grad else ""
+    return f"<{head}{norm}>"
+
+
+def _unit_dot(graph: _Graph, members: list[int], local: dict[int, int],
+              stubs: list[int]) -> str:
+    """DOT for one unit: its vertices (nested scopes as clusters), and dashed stubs for
+    the tensors it reads from outside. Ids are local (L3, S0): copies rename them."""
+    picture = graphviz.Digraph(graph_attr={"rankdir": "TB", "nodesep": "0.2",
+                                           "ranksep": "0.3", "remincross": "false",
+                                           "newrank": "true",
+                                           "fontname": "Helvetica", "fontsize": "10"},
+                               node_attr={"fontname": "Helvetica", "fontsize": "10",
+                                          "margin": "0.04", "style": "filled",
+                                          "fillcolor": "#ffffff"},
+                               edge_attr={"arrowsize": "0.6", "color": "#555555"})
+    clusters: dict[tuple[str, ...], graphviz.Digraph] = {}
+    for j, x in enumerate(stubs):
+        v = graph.vertices[x]
+        picture.node(f"S{j}", label=f"{v.name or v.op} {labels.shape(v.shape)}", id=f"S{j}",
+                     shape="box", style="rounded,dashed", fontcolor="#666666",
+                     **{"class": "stub"})
+    for n in members:
+        v = graph.vertices[n]
+        target = picture
+        inner = graph.inner[n]
+        if inner:
+            target = clusters.setdefault(inner, graphviz.Digraph(
+                name=f"cluster_{len(clusters)}", graph_attr={
+                    "label": labels.text("/".join(inner)), "style": "rounded",
+                    "color": "#999999"}))
+        target.node(f"L{local[n]}", label=_vertex_label(v), id=f"L{local[n]}",
+                    shape="box" if v.is_leaf or v.name is not None else "ellipse",
+                    style="rounded,filled" if v.is_leaf or v.name is not None else "filled",
+                    **{"class": "vertex"})
+    for cluster in clusters.values():
+        picture.subgraph(cluster)
+    for n in members:
+        for x in graph.inputs[n]:
+            source = f"L{local[x]}" if x in local else f"S{stubs.index(x)}"
+            picture.edge(source, f"L{local[n]}", id=f"E{source}_L{local[n]}")
+    for n in members:  # slices of one tensor (an LSTM's gates) in the order they were made
+        pieces = [local[c] for c in members if n in graph.inputs[c]
+                  and graph.vertices[c].op == "getitem"]
+        if len(pieces) > 1:
+            picture.body.append("\t{rank=same; " + "; ".join(f"L{p}" for p in pieces) + "}\n")
+            for before, after in zip(pieces, pieces[1:]):
+                picture.edge(f"L{before}", f"L{after}", style="invis")
+    return picture.source
+
+
+def _clean_svg(svg: str) -> str:
+    """dot's SVG, ready to inline: no XML prolog, comments, titles or graph id."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r"<title>.*?</title>\n?", "", svg, flags=re.S)
+    svg = svg.replace('<g id="graph0" class="graph"', '<g class="graph"')
+    svg = re.sub(r'(width|height)="([\d.]+)pt"', r'\1="\2px"', svg)  # three quarters the size
+    return re.sub(r'(<text[^>]*)>' + re.escape(_NORM_PLACEHOLDER) + '</text>',
+                  r'\1 class="gnorm"></text>', svg)
+
+
+def _instantiate(svg: str, graph: _Graph, unit_index: int, members: list[int],
+                 stubs: list[int]) -> str:
+    """One unit's copy of a layout: its vertices' ids, ``data-*`` attributes and edges."""
+    def vertex_group(match: re.Match) -> str:
+        n = members[int(match.group(1))]
+        v = graph.vertices[n]
+        return (f'<g id="v{n}" class="node vertex" data-node="v{n}" '
+                f'data-op="{html.escape(v.op or "leaf", quote=True)}" '
+                f'data-shape="{html.escape(labels.shape(v.shape), quote=True)}"')
+
+    def stub_group(match: re.Match) -> str:
+        n = stubs[int(match.group(1))]
+        return f'<g id="u{unit_index}s{n}" class="node stub" data-ref="v{n}"'
+
+    def edge_group(match: re.Match) -> str:
+        kind, source, target = match.group(1), int(match.group(2)), int(match.group(3))
+        origin = members[source] if kind == "L" else stubs[source]
+        return f'<g id="e{origin}_{members[target]}" class="edge"'
+
+    svg = re.sub(r'<g id="L(\d+)" class="node vertex"', vertex_group, svg)
+    svg = re.sub(r'<g id="S(\d+)" class="node stub"', stub_group, svg)
+    return re.sub(r'<g id="E([LS])(\d+)_L(\d+)" class="edge"', edge_group, svg)
+
+
+# ---- the page -------------------------------------------------------------------------------
+
+def _page(graph: _Graph, views: list[dict], title: str) -> str:
+    svgs = _unit_svgs(graph)
+    path = _highlighted(graph.vertices, "c") if any(v.name == "c" for v in graph.vertices) \
+        else set()
+    on_path = {n for n, v in enumerate(graph.vertices) if id(v) in path}
+    data = {
+        "vertices": [{"id": f"v{n}", "op": v.op, "name": v.name, "scope": v.scope,
+                      "unit": graph.unit_of[n], "shape": [int(s) for s in v.shape],
+                      "dtype": str(v.dtype), "inputs": [f"v{x}" for x in graph.inputs[n]]}
+                     for n, v in enumerate(graph.vertices)],
+        "views": views,
+        "cpath": {"vertices": [f"v{n}" for n in sorted(on_path)],
+                  "edges": [[f"v{x}", f"v{n}"] for n in sorted(on_path)
+                            for x in graph.inputs[n] if x in on_path],
+                  "links": sorted({graph.unit_of[n] for n in on_path
+                                   if any(graph.unit_of[x] != graph.unit_of[n]
+                                          for x in graph.inputs[n] if x in on_path)})},
+    }
+    units = "\n".join(_unit_html(graph, k, unit, svgs[unit]) for k, unit in
+                      enumerate(graph.units))
+    view_choice = "" if len(views) == 1 else " ".join(
+        f'<label><input type="radio" name="view" value="{k}"{" checked" if k == 0 else ""}> '
+        f'{html.escape(v["label"])}</label>' for k, v in enumerate(views))
+    highlight = ('<label><input type="checkbox" id="cpath"> highlight the cell state c</label>'
+                 if on_path else "")
+    values = {
+        "STYLE": (STATIC / "explorer.css").read_text(encoding="utf-8"),
+        "SCRIPT": (STATIC / "explorer.js").read_text(encoding="utf-8"),
+        "DATA": json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
+        "UNITS": units, "VIEWS": view_choice, "HIGHLIGHT": highlight, "LEGEND": _legend(),
+        "SWEEP_MAX": str(len(views[0]["sweep"])), "TITLE": html.escape(title),
+    }
+    template = (STATIC / "explorer.html").read_text(encoding="utf-8")
+    # one pass over the template: nothing filled in is scanned for placeholders again
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)], template)
+
+
+def _unit_html(graph: _Graph, k: int, unit: str, svg: str) -> str:
+    members = graph.members[unit]
+    ops = sum(not graph.vertices[n].is_leaf for n in members)
+    label = "outside the steps" if unit == OUTSIDE else unit
+    scope = html.escape(unit, quote=True)
+    box = (f'<button class="box" type="button" data-scope="{scope}" aria-expanded="false">'
+           f'<b>{html.escape(label)}</b><span>{ops} ops</span><br><span class="max"></span>'
+           f'<span class="progress"></span></button>')
+    link = ""
+    if k > 0:
+        previous = graph.units[k - 1]
+        crossing = sorted({f"{graph.vertices[x].name or graph.vertices[x].op} "
+                           f"{labels.shape(graph.vertices[x].shape)}" for n in members
+                           for x in graph.inputs[n] if graph.unit_of[x] == previous})
+        link = (f'<div class="link" data-from="{html.escape(previous, quote=True)}" '
+                f'data-to="{scope}" title="{html.escape(", ".join(crossing), quote=True)}">'
+                f'→</div>')
+    return (f'{link}<div class="unit" data-unit="{scope}">{box}'
+            f'<div class="ops" hidden>{svg}</div></div>')
+
+
+def _legend() -> str:
+    scale = colours.HeatScale()
+    cells = "".join(f'<td style="background:{scale.fill(10.0 ** k)};color:'
+                    f'{colours.font_for(scale.fill(10.0 ** k))}">1e{k}</td>'
+                    for k in scale.decades())
+    return (f"<table><tr><td colspan=\"{len(scale.decades())}\">||grad||, log scale (clipped; "
+            f"white: none)</td></tr><tr>{cells}</tr></table>")

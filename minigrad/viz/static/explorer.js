@@ -1,0 +1,322 @@
+"use strict";
+// The explorer page. Python hands it one JSON document (the graph, the engine's sweep
+// order, the gradient norms per view); this script only draws it and reacts to clicks.
+
+const DATA = JSON.parse(document.getElementById("data").textContent);
+const VERTICES = new Map(DATA.vertices.map((v) => [v.id, v]));
+const SVG = "http://www.w3.org/2000/svg";
+let viewIndex = 0;
+let timer = null;
+
+function view() {
+  return DATA.views[viewIndex];
+}
+
+function formatNumber(x) {
+  if (x === null || x === undefined) return "-";
+  if (x === 0) return "0";
+  const size = Math.abs(x);
+  return size >= 1e-3 && size < 1e4 ? x.toPrecision(3) : x.toExponential(1);
+}
+
+function vertexElement(id) {
+  return document.getElementById(id);
+}
+
+// ---- colours of a view ----------------------------------------------------------------
+
+function paintVertices() {
+  const current = view();
+  for (const [id, colours] of Object.entries(current.fills)) {
+    const element = vertexElement(id);
+    if (!element) continue;
+    const shape = element.querySelector("polygon, ellipse, path");
+    if (shape) shape.setAttribute("fill", colours[0]);
+    for (const text of element.querySelectorAll("text")) text.setAttribute("fill", colours[1]);
+    const norm = element.querySelector(".gnorm");
+    const grad = current.stats[id] && current.stats[id].grad;
+    if (norm) norm.textContent = "||g|| " + formatNumber(grad ? grad.norm : null);
+  }
+}
+
+function paintBoxes() {
+  for (const box of document.querySelectorAll(".box[data-scope]")) {
+    const unit = view().units[box.dataset.scope];
+    box.style.background = unit.fill;
+    box.style.color = unit.font;
+    box.querySelector(".max").textContent = "max ||g|| " + formatNumber(unit.norm);
+  }
+}
+
+function applyView(index) {
+  viewIndex = index;
+  paintVertices();
+  paintBoxes();
+  drawFlow();
+  setSweep(Number(document.getElementById("sweep").value));
+}
+
+// ---- the backward sweep -----------------------------------------------------------------
+
+function setSweep(k) {
+  const order = view().sweep;
+  const slider = document.getElementById("sweep");
+  slider.value = String(k);
+  document.getElementById("sweep-count").textContent = k + " / " + order.length;
+  for (const element of document.querySelectorAll(".vertex.done, .vertex.current")) {
+    element.classList.remove("done", "current");
+  }
+  for (const element of document.querySelectorAll(".edge.flow, .link.flow, .box.active")) {
+    element.classList.remove("flow", "active");
+  }
+  const done = new Map();
+  for (let i = 0; i < k; i += 1) {
+    vertexElement(order[i]).classList.add("done");
+    const unit = VERTICES.get(order[i]).unit;
+    done.set(unit, (done.get(unit) || 0) + 1);
+  }
+  for (const box of document.querySelectorAll(".box[data-scope]")) {
+    const total = view().units[box.dataset.scope].visited;
+    const fraction = total ? (done.get(box.dataset.scope) || 0) / total : 0;
+    box.querySelector(".progress").style.width = (100 * fraction).toFixed(1) + "%";
+  }
+  if (k > 0) markCurrent(order[k - 1]);
+}
+
+function markCurrent(id) {
+  const vertex = VERTICES.get(id);
+  vertexElement(id).classList.add("current");
+  const box = document.querySelector('.box[data-scope="' + CSS.escape(vertex.unit) + '"]');
+  if (box) box.classList.add("active");
+  // the gradient of the current vertex flows along the edges to its inputs
+  for (const input of vertex.inputs) {
+    const edge = document.getElementById("e" + input.slice(1) + "_" + id.slice(1));
+    if (edge) edge.classList.add("flow");
+    const from = VERTICES.get(input).unit;
+    if (from !== vertex.unit) {
+      const link = document.querySelector('.link[data-to="' + CSS.escape(vertex.unit) + '"]');
+      if (link) link.classList.add("flow");
+    }
+  }
+}
+
+function play() {
+  const button = document.getElementById("play");
+  if (timer !== null) {
+    clearInterval(timer);
+    timer = null;
+    button.textContent = "play";
+    return;
+  }
+  const total = view().sweep.length;
+  const stride = Math.max(1, Math.ceil(total / 400));
+  let k = Number(document.getElementById("sweep").value);
+  if (k >= total) k = 0;
+  button.textContent = "pause";
+  timer = setInterval(() => {
+    k = Math.min(total, k + stride);
+    setSweep(k);
+    if (k >= total) play();
+  }, 25);
+}
+
+// ---- steps open and closed ---------------------------------------------------------------
+
+function setOpen(box, open) {
+  const ops = box.parentElement.querySelector(".ops");
+  ops.hidden = !open;
+  box.classList.toggle("open", open);
+  box.setAttribute("aria-expanded", String(open));
+}
+
+function setAllOpen(open) {
+  for (const box of document.querySelectorAll(".box[data-scope]")) setOpen(box, open);
+}
+
+// ---- details of one vertex ---------------------------------------------------------------
+
+function row(table, label, value) {
+  const tr = table.insertRow();
+  tr.insertCell().textContent = label;
+  const cell = tr.insertCell();
+  if (value instanceof Node) cell.appendChild(value);
+  else cell.textContent = value;
+}
+
+function histogram(counts) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "hist");
+  svg.setAttribute("width", "120");
+  svg.setAttribute("height", "24");
+  const top = Math.max(1, ...counts);
+  counts.forEach((count, i) => {
+    const bar = document.createElementNS(SVG, "rect");
+    const height = 22 * count / top;
+    bar.setAttribute("x", String(i * 15));
+    bar.setAttribute("y", String(23 - height));
+    bar.setAttribute("width", "13");
+    bar.setAttribute("height", String(height));
+    bar.setAttribute("fill", "#1f77b4");
+    svg.appendChild(bar);
+  });
+  return svg;
+}
+
+function summary(stats, missing) {
+  if (!stats) return missing;
+  return "norm " + formatNumber(stats.norm) + ", mean " + formatNumber(stats.mean) +
+    ", min " + formatNumber(stats.min) + ", max " + formatNumber(stats.max);
+}
+
+function showDetails(id) {
+  for (const element of document.querySelectorAll(".vertex.selected")) {
+    element.classList.remove("selected");
+  }
+  vertexElement(id).classList.add("selected");
+  const vertex = VERTICES.get(id);
+  const stats = view().stats[id] || {};
+  const details = document.getElementById("details");
+  details.replaceChildren();
+  const table = document.createElement("table");
+  row(table, "op", vertex.op || "leaf (no op)");
+  row(table, "name", vertex.name === null ? "-" : vertex.name);
+  row(table, "scope", vertex.scope || "-");
+  row(table, "shape", "(" + vertex.shape.join(", ") + (vertex.shape.length === 1 ? ",)" : ")"));
+  row(table, "dtype", vertex.dtype);
+  row(table, "value", summary(stats.data, "not kept (no VJP needs it)"));
+  if (stats.data) row(table, "", histogram(stats.data.hist));
+  row(table, "gradient", summary(stats.grad, "none (nothing asks for it)"));
+  if (stats.grad) row(table, "", histogram(stats.grad.hist));
+  const position = view().sweep.indexOf(id);
+  row(table, "sweep", position < 0 ? "not visited (needs no gradient)"
+    : "visited " + (position + 1) + " of " + view().sweep.length);
+  details.appendChild(table);
+}
+
+// ---- the flow plot, linked to the steps -----------------------------------------------
+
+function drawFlow() {
+  const svg = document.getElementById("flow");
+  svg.replaceChildren();
+  const points = view().flow;
+  const norms = points.map((p) => p[1]).filter((x) => x > 0);
+  if (!points.length || !norms.length) return;
+  const low = Math.floor(Math.log10(Math.min(...norms)));
+  const high = Math.ceil(Math.log10(Math.max(...norms)));
+  const span = Math.max(1, high - low);
+  const last = Math.max(1, points[points.length - 1][0]);
+  const x = (step) => 40 + 270 * step / last;
+  const y = (norm) => 180 - 165 * (Math.log10(Math.max(norm, 10 ** low)) - low) / span;
+  for (let exponent = low; exponent <= high; exponent += 1) {
+    const line = document.createElementNS(SVG, "line");
+    line.setAttribute("x1", "40");
+    line.setAttribute("x2", "310");
+    line.setAttribute("y1", String(y(10 ** exponent)));
+    line.setAttribute("y2", String(y(10 ** exponent)));
+    line.setAttribute("stroke", "#eee");
+    svg.appendChild(line);
+    const label = document.createElementNS(SVG, "text");
+    label.setAttribute("x", "2");
+    label.setAttribute("y", String(y(10 ** exponent) + 3));
+    label.textContent = "1e" + exponent;
+    svg.appendChild(label);
+  }
+  for (const [text, at] of [["t=0", 40], ["t=" + last, 300]]) {
+    const label = document.createElementNS(SVG, "text");
+    label.setAttribute("x", String(at));
+    label.setAttribute("y", "196");
+    label.textContent = text;
+    svg.appendChild(label);
+  }
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", points.map((p) => x(p[0]) + "," + y(p[1])).join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "#1f77b4");
+  svg.appendChild(line);
+  for (const [step, norm] of points) {
+    const point = document.createElementNS(SVG, "circle");
+    point.setAttribute("class", "point");
+    point.setAttribute("data-step", String(step));
+    point.setAttribute("cx", String(x(step)));
+    point.setAttribute("cy", String(y(norm)));
+    point.setAttribute("r", "4");
+    point.setAttribute("fill", "#1f77b4");
+    const title = document.createElementNS(SVG, "title");
+    title.textContent = "t=" + step + ": ||dL/dh|| " + formatNumber(norm);
+    point.appendChild(title);
+    svg.appendChild(point);
+  }
+}
+
+function highlightStep(step, on) {
+  const box = document.querySelector('.box[data-scope="t=' + step + '"]');
+  if (box) box.classList.toggle("highlight", on);
+  const point = document.querySelector('#flow [data-step="' + step + '"]');
+  if (point) point.classList.toggle("highlight", on);
+}
+
+function stepOf(box) {
+  const match = /^t=(\d+)$/.exec(box.dataset.scope);
+  return match ? match[1] : null;
+}
+
+// ---- the cell-state path ---------------------------------------------------------------
+
+function highlightPath(on) {
+  for (const id of DATA.cpath.vertices) vertexElement(id).classList.toggle("cpath", on);
+  for (const [from, to] of DATA.cpath.edges) {
+    const edge = document.getElementById("e" + from.slice(1) + "_" + to.slice(1));
+    if (edge) edge.classList.toggle("cpath", on);
+  }
+  for (const link of document.querySelectorAll(".link")) {
+    if (DATA.cpath.links.includes(link.dataset.to)) link.classList.toggle("cpath", on);
+  }
+}
+
+// ---- wiring ----------------------------------------------------------------------------
+
+function wire() {
+  const units = document.getElementById("units");
+  units.addEventListener("click", (event) => {
+    const box = event.target.closest(".box[data-scope]");
+    if (box) {
+      setOpen(box, box.parentElement.querySelector(".ops").hidden);
+      return;
+    }
+    const vertex = event.target.closest(".vertex");
+    if (vertex) showDetails(vertex.id);
+  });
+  for (const box of document.querySelectorAll(".box[data-scope]")) {
+    const step = stepOf(box);
+    if (step === null) continue;
+    box.addEventListener("mouseenter", () => highlightStep(step, true));
+    box.addEventListener("mouseleave", () => highlightStep(step, false));
+  }
+  const flow = document.getElementById("flow");
+  for (const kind of ["mouseover", "click"]) {
+    flow.addEventListener(kind, (event) => {
+      const point = event.target.closest("[data-step]");
+      if (!point) return;
+      for (const lit of document.querySelectorAll(".highlight")) lit.classList.remove("highlight");
+      highlightStep(point.dataset.step, true);
+    });
+  }
+  flow.addEventListener("mouseout", (event) => {
+    const point = event.target.closest("[data-step]");
+    if (point) highlightStep(point.dataset.step, false);
+  });
+  document.getElementById("sweep").addEventListener("input", (event) => {
+    setSweep(Number(event.target.value));
+  });
+  document.getElementById("play").addEventListener("click", play);
+  document.getElementById("expand-all").addEventListener("click", () => setAllOpen(true));
+  document.getElementById("collapse-all").addEventListener("click", () => setAllOpen(false));
+  for (const radio of document.querySelectorAll('input[name="view"]')) {
+    radio.addEventListener("change", () => applyView(Number(radio.value)));
+  }
+  const path = document.getElementById("cpath");
+  if (path) path.addEventListener("change", () => highlightPath(path.checked));
+}
+
+wire();
+applyView(0);
