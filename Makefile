@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup dot demo test lint bench pictures clean
+.PHONY: setup dot browser demo test lint bench pictures clean
 
 setup: $(STAMP)
 
@@ -16,16 +16,19 @@ $(STAMP): pyproject.toml
 dot:
 	@bash scripts/ensure-dot.sh
 
+browser:
+	@bash scripts/ensure-chromium.sh
+
 demo: setup dot
 	$(PY) -m lstm demo
 
 lint: setup
 	$(PY) -m ruff check .
 
-test: setup dot lint
+test: setup dot browser lint
 	$(PY) -m pytest -q
 
-pictures: setup dot
+pictures: setup dot browser
 	PY=$(PY) bash scripts/docs-pictures.sh
 
 bench: setup

@@ -1,4 +1,4 @@
-"""``python -m lstm <command>``: demo (the main job), train, gradflow, graph.
+"""``python -m lstm <command>``: demo (the main job), train, gradflow, graph, explore.
 
 Every argument is checked before any work starts, output paths included (their folder
 exists and is writable, their format is known), so a typo never costs a finished run.
@@ -151,6 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("-o", "--output", type=_output_file(".svg", ".png", ".pdf", ".dot", ".gv"),
                     default="graph.svg", help="FILE.svg, .png, .pdf or .dot")
 
+    ex = commands.add_parser("explore", help="write the explorer: an HTML page that replays "
+                             "the backward sweep through the unrolled graph")
+    ex.add_argument("--cell", choices=CELLS, default="lstm")
+    ex.add_argument("--steps", type=_positive, default=30, help="time steps to unroll")
+    ex.add_argument("--hidden", type=_positive, default=16)
+    ex.add_argument("--trained", action="store_true", help="add a view of the model after "
+                    "a short training on the adding problem")
+    ex.add_argument("--train-steps", type=_positive, default=2000,
+                    help="at most this many training steps for --trained (it stops once "
+                    "the task is solved)")
+    ex.add_argument("-o", "--output", type=_output_file(".html"), default="explorer.html",
+                    help="FILE.html")
+
     gf = commands.add_parser("gradflow", help="plot ||dL/dh_t|| against t at initialisation")
     gf.add_argument("--steps", type=_positive, default=100, help="sequence length T")
     gf.add_argument("--hidden", type=_positive, default=32)
@@ -233,4 +246,14 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": _demo, "train": _train, "graph": _graph, "gradflow": _gradflow}
+def _explore(args: argparse.Namespace) -> int:
+    from .pictures import explorer_page
+
+    page = explorer_page(args.cell, args.steps, hidden_size=args.hidden, trained=args.trained,
+                         train_steps=args.train_steps)
+    print(f"wrote {page.save(args.output)} ({len(page.html) / 1e6:.2f} MB)")
+    return 0
+
+
+COMMANDS = {"demo": _demo, "train": _train, "graph": _graph, "gradflow": _gradflow,
+            "explore": _explore}

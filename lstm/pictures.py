@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +12,19 @@ from minigrad.nn.functional import mse_loss
 
 from .models import SequenceModel
 from .tasks import adding_problem
+from .training import TrainConfig, train
 
 
 def unrolled_loss(cell: str, steps: int, hidden_size: int = 16, batch: int = 1,
-                  seed: int = 0) -> mg.Tensor:
+                  seed: int = 0, model: SequenceModel | None = None) -> mg.Tensor:
     """The MSE loss of a freshly initialised model on one adding-problem batch, with its
     whole unrolled graph attached: shared W, b; one scope per step, then ``readout``
     and ``loss``. The initial state (``h0``, and ``c0`` for an LSTM) requires grad, so
     that step 0 is drawn like every other step and the picture shows the gradient that
-    reaches the start."""
+    reaches the start. ``model``: draw this one (trained, say) on the same batch."""
     rng = np.random.default_rng(seed)
-    model = SequenceModel(cell, 2, hidden_size, 1, rng=rng)
+    fresh = SequenceModel(cell, 2, hidden_size, 1, rng=rng)  # same data either way
+    model = fresh if model is None else model
     xs, ys = adding_problem(batch, max(steps, 2), rng)
     shape = (1, batch, hidden_size)
     state = mg.tensor(np.zeros(shape), requires_grad=True, name="h0")
@@ -41,6 +44,27 @@ def draw_unrolled(cell: str, steps: int, path: str | Path, depth: int | None = N
     picture = mg.viz.draw_graph(loss, values=values, grads=grads, heat=heat, depth=depth,
                                 highlight=highlight, rankdir=rankdir)
     return mg.viz.save(picture, path)
+
+
+def explorer_page(cell: str, steps: int, hidden_size: int = 16, trained: bool = False,
+                  train_steps: int = 2000, seed: int = 0) -> mg.viz.Explorer:
+    """The explorer page of ``cell`` unrolled over ``steps``; with ``trained``, a second
+    view of the same model trained on the adding problem at that lag (Adam, batch 32,
+    float64) until it solves it or ``train_steps`` steps have passed."""
+    model = SequenceModel(cell, 2, hidden_size, 1, rng=np.random.default_rng(seed))
+    title = f"{cell}, {steps} steps, hidden {hidden_size}: backpropagation through time"
+    loss = unrolled_loss(cell, steps, hidden_size, seed=seed, model=model)
+    if not trained:
+        return mg.viz.explore(loss, title=title)
+    tuned = copy.deepcopy(model)
+    result = train(TrainConfig(cell=cell, T=max(steps, 2), hidden_size=hidden_size,
+                               steps=train_steps, dtype="float64", seed=seed, test_size=200),
+                   progress=None, model=tuned)
+    after = unrolled_loss(cell, steps, hidden_size, seed=seed, model=tuned)
+    outcome = (f"solved at step {result.solved_at}" if result.solved else
+               f"{result.steps_run} steps, test MSE {result.best_score:.3f}")
+    return mg.viz.explore(loss, title=title, label="initial weights",
+                          compare={f"trained ({outcome})": after})
 
 
 def demo_pictures(out_dir: Path) -> dict[str, str]:

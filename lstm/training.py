@@ -74,18 +74,22 @@ def print_progress(label: str, step: int, steps: int, loss: float, score: float,
 
 
 def train(config: TrainConfig,
-          progress: Callable[..., None] | None = print_progress) -> TrainResult:
+          progress: Callable[..., None] | None = print_progress,
+          model: SequenceModel | None = None) -> TrainResult:
     """Train a :class:`SequenceModel` on ``config.task`` and return what happened.
 
     Every step draws a fresh batch; every ``eval_every`` steps the model is scored on a
     fixed set of ``test_size`` sequences, and training stops as soon as that score
-    solves the task (MSE below 0.01 for the adding problem).
+    solves the task (MSE below 0.01 for the adding problem). ``model``: train this one
+    (in place) instead of a new one made from ``config``.
     """
     task = TASKS[config.task]
     dtype = np.dtype(config.dtype)
     rng = np.random.default_rng(config.seed)
-    model = SequenceModel(config.cell, task.input_size, config.hidden_size, task.output_size,
-                          dtype=dtype, rng=rng, forget_bias=config.forget_bias)
+    if model is None:
+        model = SequenceModel(config.cell, task.input_size, config.hidden_size,
+                              task.output_size, dtype=dtype, rng=rng,
+                              forget_bias=config.forget_bias)
     optimizer = mg.optim.Adam(model.parameters(), lr=config.lr)
     test_xs, test_ys = task.make(config.test_size, config.T, np.random.default_rng(
         config.seed + 10_000), dtype=dtype)

@@ -7,3 +7,5 @@ PY=${PY:-.venv/bin/python}
 "$PY" -m lstm graph --cell lstm --steps 30 --depth 1 --heat -o docs/lstm_30_steps_heat.svg
 "$PY" -m lstm graph --cell lstm --steps 2 --grads --highlight c -o docs/lstm_2_steps.svg
 "$PY" -m lstm gradflow --steps 100 --seeds 5 -o docs/gradient_flow.png
+# the explorer's screenshot is taken by its browser test, as a student would see the page
+MINIGRAD_SCREENSHOT=docs/explorer.png "$PY" -m pytest -q -p no:cacheprovider tests/test_explorer.py -k screenshot

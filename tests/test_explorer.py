@@ -1,0 +1,244 @@
+"""The explorer page (issue #12), used as a student would use it: in a real Chromium,
+driven by Playwright, loaded from file:// with no network. Every test fails on a console
+error or on any request other than the page itself."""
+
+import json
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from lstm.cli import main
+from lstm.pictures import unrolled_loss
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# headless, as root in a container, and quiet on a machine with no network
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"]
+STEPS = 6
+
+
+def page_data(text):
+    found = re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S)
+    return json.loads(found.group(1).replace("<\\/", "</"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """An LSTM unrolled over 6 steps, with a second view (another seed) to switch to,
+    and the engine's own sweep order for it, taken from Python."""
+    loss = unrolled_loss("lstm", STEPS)
+    other = unrolled_loss("lstm", STEPS, seed=1)
+    explorer = mg.viz.explore(loss, title="LSTM, 6 steps", label="seed 0",
+                              compare={"seed 1": other})
+    path = explorer.save(tmp_path_factory.mktemp("explorer") / "lstm.html")
+    order = [explorer.node_id(v) for v in mg.autograd.sweep_order([loss])]
+    vertices = mg.topological_order([loss], only_requiring_grad=False)
+    return {"path": path, "order": order, "explorer": explorer, "loss": loss,
+            "vertices": vertices, "data": page_data(explorer.html)}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("the explorer tests need Chromium: `make test` installs it "
+                    "(apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def opened(browser, path):
+    """A tab on the page at ``path``; on leaving, no console error and no request but
+    the page itself may have happened."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    problems, requests = [], []
+    tab.on("console", lambda message: problems.append(message.text)
+           if message.type == "error" else None)
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on("request", lambda request: requests.append(request.url))
+    tab.goto(path.as_uri())
+    yield tab
+    tab.close()
+    assert problems == [], problems
+    assert requests == [path.as_uri()], requests
+
+
+@pytest.fixture
+def page(browser, built):
+    with opened(browser, built["path"]) as tab:
+        yield tab
+
+
+def visible_vertices(tab):
+    return tab.locator("[data-node]:visible").count()
+
+
+def set_sweep(tab, k):
+    tab.eval_on_selector("#sweep", "(slider, k) => { slider.value = k; "
+                         "slider.dispatchEvent(new Event('input')); }", k)
+
+
+# ---- in the browser ------------------------------------------------------------------------
+
+def test_steps_start_collapsed_and_a_click_opens_and_closes_one(page, built):
+    assert page.locator('.box[data-scope^="t="]').count() == STEPS
+    assert visible_vertices(page) == 0
+    members = [v for v in built["data"]["vertices"] if v["unit"] == "t=2"]
+    page.click('[data-scope="t=2"]')
+    assert visible_vertices(page) == len(members) > 10
+    assert page.locator('[data-unit="t=2"] [data-node]:visible').count() == len(members)
+    page.click('[data-scope="t=2"]')
+    assert visible_vertices(page) == 0
+    page.click("#expand-all")
+    assert visible_vertices(page) == len(built["data"]["vertices"])
+    page.click("#collapse-all")
+    assert visible_vertices(page) == 0
+
+
+def test_every_vertex_has_its_hooks(page, built):
+    drawn = page.locator("[data-node]")
+    assert drawn.count() == len(built["vertices"])
+    for k in range(0, drawn.count(), 7):
+        element = drawn.nth(k)
+        assert element.get_attribute("data-op") and element.get_attribute("data-shape")
+
+
+def test_the_slider_replays_the_engines_sweep(page, built):
+    order = built["order"]
+    assert page.get_attribute("#sweep", "max") == str(len(order))
+    for k in (0, 1, 2, 17, len(order) // 2, len(order) - 1, len(order)):
+        set_sweep(page, k)
+        done = page.eval_on_selector_all(".done[data-node]", "nodes => nodes.map(n => n.id)")
+        assert sorted(done) == sorted(order[:k]), k
+        if k:
+            current = page.eval_on_selector_all(".current", "nodes => nodes.map(n => n.id)")
+            assert current == [order[k - 1]]
+    assert page.text_content("#sweep-count") == f"{len(order)} / {len(order)}"
+
+
+def test_play_runs_the_sweep_to_the_end(page, built):
+    page.click("#play")
+    total = len(built["order"])
+    page.wait_for_function(f"document.getElementById('sweep').value === '{total}'",
+                           timeout=20_000)
+    assert page.locator(".done[data-node]").count() == total
+
+
+def test_a_click_on_a_vertex_shows_what_it_is(page, built):
+    gate = next(v for v in built["vertices"] if v.name == "f" and v.scope == "t=1/lstm")
+    page.click('[data-scope="t=1"]')
+    page.click(f'#{built["explorer"].node_id(gate)}')
+    details = page.text_content("#details")
+    for text in ("sigmoid", "t=1/lstm", "(1, 16)", "float64"):
+        assert text in details, text
+    expected = built["data"]["views"][0]["stats"][built["explorer"].node_id(gate)]["grad"]
+    shown = float(re.search(r"gradientnorm ([-0-9.e+]+),", details).group(1))
+    assert shown == pytest.approx(expected["norm"], rel=5e-3)
+    assert "visited" in details
+
+
+def test_the_flow_plot_and_the_steps_are_linked(page):
+    points = page.locator("#flow [data-step]")
+    assert points.count() == STEPS
+    assert sorted(int(points.nth(k).get_attribute("data-step")) for k in range(STEPS)) == list(
+        range(STEPS))
+    page.hover('#flow [data-step="3"]')
+    assert "highlight" in page.get_attribute('.box[data-scope="t=3"]', "class")
+    page.hover('.box[data-scope="t=4"]')
+    assert "highlight" in page.get_attribute('#flow [data-step="4"]', "class")
+
+
+def test_switching_views_recolours_the_steps(page, built):
+    before = page.eval_on_selector('.box[data-scope="t=0"]', "box => box.style.background")
+    page.check('input[name="view"][value="1"]')
+    after = page.eval_on_selector('.box[data-scope="t=0"]', "box => box.style.background")
+    assert before != after
+    fills = built["data"]["views"]
+    assert fills[0]["units"]["t=0"]["fill"] != fills[1]["units"]["t=0"]["fill"]
+
+
+def test_the_cell_state_path_can_be_highlighted(page, built):
+    page.check("#cpath")
+    highlighted = page.locator(".vertex.cpath").count()
+    assert highlighted == len(built["data"]["cpath"]["vertices"]) >= STEPS
+    page.uncheck("#cpath")
+    assert page.locator(".vertex.cpath").count() == 0
+
+
+def test_a_screenshot_of_a_30_step_rnn(browser, tmp_path):
+    """``MINIGRAD_SCREENSHOT=docs/explorer.png`` writes the README's screenshot."""
+    target = Path(os.environ.get("MINIGRAD_SCREENSHOT", tmp_path / "explorer.png"))
+    path = mg.viz.explore(unrolled_loss("rnn", 30), title="tanh RNN, 30 steps").save(
+        tmp_path / "rnn.html")
+    with opened(browser, path) as tab:
+        tab.click('[data-scope="t=28"]')
+        set_sweep(tab, 30)
+        tab.locator('[data-unit="t=28"] .vertex').nth(3).click()
+        tab.hover('#flow [data-step="5"]')
+        tab.screenshot(path=str(target))
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 30_000
+
+
+# ---- the page as a file ------------------------------------------------------------------------
+
+def test_the_page_is_self_contained(built):
+    text = built["explorer"].html
+    assert "<script src" not in text and "<link rel=\"stylesheet\"" not in text
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    assert 'id="data"' in text and "<style>" in text
+
+
+def test_the_sweep_in_the_page_is_the_engines(built):
+    assert built["data"]["views"][0]["sweep"] == built["order"]
+    order = mg.autograd.sweep_order([built["loss"]])
+    assert [v.op for v in order[:3]] == ["mul", "sum", "mul"]  # the loss, newest first
+    assert all(v.is_leaf for v in order[-4:])  # leaves are delivered last
+
+
+def test_jupyter_shows_it_in_a_frame(built):
+    shown = built["explorer"]._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and "&lt;script" in shown
+
+
+def test_the_command_line_writes_a_30_step_page_under_3_mb(tmp_path, capsys):
+    out = tmp_path / "x.html"
+    assert main(["explore", "--cell", "lstm", "--steps", "30", "-o", str(out)]) == 0
+    assert out.stat().st_size < 3_000_000
+    data = page_data(out.read_text())
+    assert len([u for u in data["views"][0]["units"] if u.startswith("t=")]) == 30
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: mg.viz.explore(), TypeError, "^explore: pass one or more Tensors$"),
+    (lambda: mg.viz.explore(mg.tensor(np.ones(3), requires_grad=True) * 2), ValueError,
+     "^explore: pass one-element tensors that require grad"),
+    (lambda: mg.viz.explore(unrolled_loss("rnn", 3), compare={"longer": unrolled_loss("rnn", 4)}),
+     ValueError, "^explore: the view 'longer' is not the same graph"),
+    (lambda: mg.viz.explore(unrolled_loss("rnn", 2)).save("x.svg"), ValueError,
+     r"^save: the explorer is an \.html page, got '\.svg'$"),
+    (lambda: mg.viz.explore(unrolled_loss("rnn", 2), depth=0), ValueError,
+     "^explore: depth must be at least 1"),
+])
+def test_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_a_freed_graph_is_refused():
+    loss = unrolled_loss("rnn", 2)
+    loss.backward()
+    with pytest.raises(ValueError, match="^explore: backward\\(\\) already freed this graph"):
+        mg.viz.explore(loss)
