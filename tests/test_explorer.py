@@ -242,3 +242,14 @@ def test_a_freed_graph_is_refused():
     loss.backward()
     with pytest.raises(ValueError, match="^explore: backward\\(\\) already freed this graph"):
         mg.viz.explore(loss)
+
+
+def test_a_graph_without_scopes_is_one_box(browser, tmp_path):
+    x = mg.tensor([0.5, -1.0], requires_grad=True, name="x")
+    page = mg.viz.explore((mg.tanh(x) * x).sum(), title="no scopes")
+    data = page_data(page.html)
+    assert [u for u in data["views"][0]["units"]] == ["(outside)"]
+    with opened(browser, page.save(tmp_path / "plain.html")) as tab:
+        tab.click('[data-scope="(outside)"]')
+        assert visible_vertices(tab) == len(data["vertices"]) == 4
+        assert tab.locator("#flow [data-step]").count() == 0
