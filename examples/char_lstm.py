@@ -40,8 +40,7 @@ def sample(model: CharModel, chars: list[str], seed_text: str, length: int,
     with mg.no_grad():
         logits, state = model(eye[[index[c] for c in seed_text]][:, None, :])
         for _ in range(length):
-            scores = logits.data[-1]
-            p = np.exp(scores - scores.max())
+            p = mg.softmax(logits[-1]).data.astype(np.float64)  # stable, sums to 1
             next_char = rng.choice(len(chars), p=p / p.sum())
             out.append(chars[next_char])
             logits, state = model(eye[[next_char]][:, None, :], state)

@@ -59,7 +59,7 @@ def loss_and_score(task: Task, out: mg.Tensor, ys: np.ndarray) -> tuple[mg.Tenso
     if task.kind == "regression":
         loss = mse_loss(out, ys)
         return loss, loss.item()
-    return cross_entropy(out, ys), float(np.mean(out.data.argmax(axis=1) == ys))
+    return cross_entropy(out, ys), float(np.mean(out.argmax(axis=1) == ys))
 
 
 def is_solved(task: Task, score: float) -> bool:

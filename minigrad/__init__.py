@@ -14,7 +14,29 @@ from .tensor import Tensor, tensor  # isort: split
 from . import nn, optim, viz
 from .autograd import grad, sum_to, topological_order
 from .context import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import gradcheck
+from .numpy_ops import (
+    abs,
+    argmax,
+    argmin,
+    astype,
+    clip,
+    einsum,
+    expand_dims,
+    flatten,
+    max,
+    maximum,
+    min,
+    minimum,
+    pad,
+    softmax,
+    sqrt,
+    squeeze,
+    std,
+    var,
+    where,
+)
 from .ops import (
     PRIMITIVES,
     add,
@@ -46,11 +68,14 @@ from .primitive import Primitive
 from .serialization import load, save
 
 __all__ = [
-    "PRIMITIVES", "Primitive", "Tensor", "add", "broadcast_to", "concat", "current_scope",
-    "detect_anomaly", "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "hadamard",
-    "index_add", "is_grad_enabled", "load", "log", "log_softmax", "matmul", "mean", "mul",
-    "neg", "nn", "no_grad", "optim", "power", "relu", "reshape", "save", "scope", "sigmoid",
-    "split", "stack", "sub", "sum", "sum_to", "tanh", "tensor", "topological_order",
-    "transpose", "viz",
+    "PRIMITIVES", "Primitive", "Tensor", "abs", "add", "arange", "argmax", "argmin", "astype",
+    "broadcast_to", "clip", "concat", "current_scope", "detect_anomaly", "div", "einsum",
+    "enable_grad", "exp", "expand_dims", "eye", "flatten", "full", "getitem", "grad",
+    "gradcheck", "hadamard", "index_add", "is_grad_enabled", "load", "log", "log_softmax",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad",
+    "ones", "ones_like", "optim", "pad", "power", "rand", "randn", "relu", "reshape", "save",
+    "scope", "sigmoid", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum",
+    "sum_to", "tanh", "tensor", "topological_order", "transpose", "var", "viz", "where",
+    "zeros", "zeros_like",
 ]
 __version__ = "0.1.0"

@@ -351,16 +351,21 @@ def neg(x: TensorLike) -> Tensor:
     return _neg.unary(x)
 
 
-def power(x: TensorLike, exponent: float) -> Tensor:
-    """``x ** exponent`` for a Python number ``exponent``.
+def power(x: TensorLike, exponent: Any) -> Tensor:
+    """``x ** exponent``: a number exponent, or a tensor (or array) one, differentiable in
+    both then.
 
     Example::
 
         >>> mg.power(mg.tensor([2.0, 3.0]), 2).data
         array([4., 9.])
     """
+    if isinstance(exponent, (Tensor, np.ndarray)):
+        from .numpy_ops import tensor_power
+
+        return tensor_power(x, exponent)
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
-        raise TypeError(f"pow: the exponent must be a Python number, got "
+        raise TypeError(f"pow: the exponent must be a number or a tensor, got "
                         f"{type(exponent).__name__}")
     if isinstance(exponent, np.generic):
         exponent = exponent.item()  # weak, as a Python number: float32 stays float32

@@ -71,8 +71,9 @@ class Tensor:
     __slots__ = ("data", "_grad", "requires_grad", "_name", "scope", "_node", "_seq",
                  "_version", "__weakref__")
 
-    # ndarray (+-*/@) Tensor hands the operation to the Tensor's reflected method.
-    __array_ufunc__ = None
+    # tensors are hashable by identity (the sweep keys dicts by vertex), while == and the
+    # other comparisons give boolean masks, as NumPy's do
+    __hash__ = object.__hash__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
@@ -147,6 +148,45 @@ class Tensor:
     def __bool__(self) -> bool:
         """As NumPy: the truth of a one-element tensor; ValueError for more elements."""
         return bool(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a one-element tensor formats as its number."""
+        if not spec:
+            return str(self)
+        if self.data.size == 1:
+            return format(self.data.item(), spec)
+        return format(self.data, spec)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)`` is ``t.data`` (no gradient flows through NumPy)."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy's ufuncs on tensors: those minigrad differentiates give tensors
+        (``np.exp(t)`` is ``mg.exp(t)``), comparisons give masks; others are refused
+        rather than silently losing the gradient."""
+        return numpy_ops.apply_ufunc(ufunc, method, inputs, kwargs)
+
+    # comparisons: boolean masks, never part of a graph
+    def __lt__(self, other: Any) -> np.ndarray:
+        return self.data < _raw(other)
+
+    def __le__(self, other: Any) -> np.ndarray:
+        return self.data <= _raw(other)
+
+    def __gt__(self, other: Any) -> np.ndarray:
+        return self.data > _raw(other)
+
+    def __ge__(self, other: Any) -> np.ndarray:
+        return self.data >= _raw(other)
+
+    def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        return self.data == _raw(other)
+
+    def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        return self.data != _raw(other)
 
     def __repr__(self) -> str:
         parts = [f"shape={self.data.shape}", f"dtype={self.data.dtype}"]
@@ -238,11 +278,17 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return ops._matmul.binary(other, self)
 
-    def __pow__(self, exponent: float) -> Tensor:
+    def __pow__(self, exponent: Any) -> Tensor:
         return ops.power(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return numpy_ops.tensor_power(base, self)
 
     def __neg__(self) -> Tensor:
         return ops._neg.unary(self)
+
+    def __abs__(self) -> Tensor:
+        return numpy_ops.abs(self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -283,6 +329,47 @@ class Tensor:
 
     def relu(self) -> Tensor:
         return ops.relu(self)
+
+    def sqrt(self) -> Tensor:
+        return numpy_ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return numpy_ops.abs(self)
+
+    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+        return numpy_ops.clip(self, lo, hi)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """The largest element along ``axis``; ties share the gradient (``mg.max``)."""
+        return numpy_ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """The smallest element along ``axis``; ties share the gradient (``mg.min``)."""
+        return numpy_ops.min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return numpy_ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return numpy_ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def argmax(self, axis: int | None = None) -> np.ndarray:
+        """Indices of the largest elements: an integer array, no gradient."""
+        return numpy_ops.argmax(self, axis=axis)
+
+    def argmin(self, axis: int | None = None) -> np.ndarray:
+        """Indices of the smallest elements: an integer array, no gradient."""
+        return numpy_ops.argmin(self, axis=axis)
+
+    def flatten(self) -> Tensor:
+        return numpy_ops.flatten(self)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return numpy_ops.squeeze(self, axis=axis)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This tensor in another float dtype, differentiably."""
+        return numpy_ops.astype(self, dtype)
 
 
 class Node:
@@ -429,4 +516,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
-from . import autograd, ops  # noqa: E402  (they need Tensor defined first)
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+from . import autograd, numpy_ops, ops  # noqa: E402  (they need Tensor defined first)

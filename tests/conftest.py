@@ -3,11 +3,14 @@ import os
 from hypothesis import HealthCheck, settings
 
 # needs torch, which is not a test dependency: it only regenerates the fixtures
-collect_ignore = ["fixtures/make_torch_reference.py"]
+collect_ignore = ["fixtures/make_torch_reference.py", "fixtures/make_torch_ops_reference.py"]
 
-# CI is deterministic (derandomize); locally the same examples count, fresh seeds.
+# CI is deterministic (derandomize); locally the same examples count, fresh seeds;
+# HYPOTHESIS_PROFILE=stress draws ten times as many, to hunt for a rare failure.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=30,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, max_examples=30,
                           suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("stress", deadline=None, max_examples=300,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

@@ -8,7 +8,7 @@ but wrongly arranged. Wherever an op takes axes, negative axes are drawn too."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -166,6 +166,110 @@ def split_case(data, dtype):
     return (lambda x: tuple(mg.split(x, sections, axis=axis))), [leaf(x)]
 
 
+# ---- more of NumPy ------------------------------------------------------------------------
+MARGIN = 0.05  # finite differences need this much room around a kink or a tie
+
+
+def apart(*values):
+    """Whether no two broadcast elements of ``values`` are within MARGIN of each other."""
+    arrays_ = np.broadcast_arrays(*values)
+    return all(np.abs(a - b).min(initial=np.inf) >= MARGIN
+               for k, a in enumerate(arrays_) for b in arrays_[k + 1:])
+
+
+def no_ties(fn):
+    def case(data, dtype):
+        shape_a, shape_b = data.draw(broadcastable_shapes())
+        a, b = data.draw(arrays(shape_a, dtype)), data.draw(arrays(shape_b, dtype))
+        assume(apart(a, b))
+        return fn, [leaf(a), leaf(b)]
+    return case
+
+
+def clip_case(data, dtype):
+    x = data.draw(arrays(shapes(), dtype))
+    lo = data.draw(st.sampled_from([None, -1.0, -0.5]))
+    hi = data.draw(st.sampled_from([None, 0.5, 1.5]))
+    assume(all(bound is None or apart(x, bound) for bound in (lo, hi)))
+    return (lambda x: mg.clip(x, lo, hi)), [leaf(x)]
+
+
+def where_case(data, dtype):
+    shape_c, shape_a, shape_b = data.draw(broadcastable_shapes(num_shapes=3))
+    cond = data.draw(hnp.arrays(bool, shape_c))
+    a, b = data.draw(arrays(shape_a, dtype)), data.draw(arrays(shape_b, dtype))
+    return (lambda a, b: mg.where(cond, a, b)), [leaf(a), leaf(b)]
+
+
+def softmax_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1), dtype, -5, 5))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    return (lambda x: mg.softmax(x, axis=axis)), [leaf(x)]
+
+
+def extreme(fn):
+    def case(data, dtype):
+        x = data.draw(arrays(shapes(min_dims=1), dtype))
+        assume(apart(*x.ravel()) if x.size > 1 else True)  # no ties, or no derivative
+        axis, keepdims = axis_and_keepdims(data, x.ndim)
+        return (lambda x: fn(x, axis=axis, keepdims=keepdims)), [leaf(x)]
+    return case
+
+
+def var_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1, min_side=2), dtype))
+    axis, keepdims = axis_and_keepdims(data, x.ndim)
+    ddof = data.draw(st.sampled_from([0, 1]))
+    assume(np.sum(np.ones(x.shape), axis=axis).flat[0] > ddof)  # n - ddof > 0: defined
+    return (lambda x: mg.var(x, axis=axis, keepdims=keepdims, ddof=ddof)), [leaf(x)]
+
+
+def std_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1, min_side=2), dtype))
+    assume(apart(*x.ravel()))  # a spread in every row, so std is away from its kink at 0
+    axis = data.draw(st.sampled_from([None, -1]))
+    return (lambda x: mg.std(x, axis=axis, ddof=1)), [leaf(x)]
+
+
+def pad_case(data, dtype):
+    x = data.draw(arrays(shapes(min_dims=1), dtype))
+    pad_width = data.draw(st.one_of(
+        st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)),
+        st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=x.ndim,
+                 max_size=x.ndim).map(tuple)))
+    value = data.draw(st.sampled_from([0.0, -1.5]))
+    return (lambda x: mg.pad(x, pad_width, value)), [leaf(x)]
+
+
+#: einsum forms and their operand shapes (n=2, k=3, m=4, b=2)
+EINSUMS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+           ("ij->ji", [(2, 3)]), ("i,i->", [(3,), (3,)]), ("i,j->ij", [(2,), (3,)]),
+           ("ij,j->i", [(2, 3), (3,)]), ("ii->", [(3, 3)]), ("ii->i", [(3, 3)]),
+           ("ij->", [(2, 3)]), ("ij,jk", [(2, 3), (3, 4)]),
+           ("...ij,jk->...ik", [(2, 2, 3), (3, 4)]), ("ij,ij,ij->i", [(2, 3)] * 3),
+           ("iij->ij", [(2, 2, 3)])]
+
+
+def einsum_case(data, dtype):
+    spec, operand_shapes = data.draw(st.sampled_from(EINSUMS))
+    operands = [leaf(data.draw(arrays(shape, dtype))) for shape in operand_shapes]
+    return (lambda *xs: mg.einsum(spec, *xs)), operands
+
+
+def astype_case(data, dtype):
+    x = data.draw(arrays(shapes(), dtype))
+    # to float64 and back: the output keeps the input's dtype (float32 -> float64 -> float32
+    # differentiates both casts) and no precision is lost for finite differences to see
+    return (lambda x: mg.astype(mg.astype(x, np.float64), x.dtype) * 1.5), [leaf(x)]
+
+
+def tensor_power_case(data, dtype):
+    shape_a, shape_b = data.draw(broadcastable_shapes())
+    a = data.draw(arrays(shape_a, dtype, 0.5, 2.0))
+    b = data.draw(arrays(shape_b, dtype, -2.0, 2.0))
+    return (lambda a, b: a ** b), [leaf(a), leaf(b)]
+
+
 CASES = {
     "add": binary(mg.add), "sub": binary(mg.sub), "mul": binary(mg.mul),
     "div": binary(mg.div, 0.5, 2.0), "neg": unary(mg.neg), "pow": pow_case,
@@ -175,9 +279,17 @@ CASES = {
     "broadcast_to": broadcast_to_case, "reshape": reshape_case, "transpose": transpose_case,
     "getitem": getitem_case, "index_add": index_add_case,
     "concat": joined(mg.concat, same_shape=False), "stack": joined(mg.stack, same_shape=True),
+    "maximum": no_ties(mg.maximum), "minimum": no_ties(mg.minimum),
+    "abs": unary(mg.abs, avoid=0.0), "sqrt": unary(mg.sqrt, 0.3, 3.0), "clip": clip_case,
+    "where": where_case, "softmax": softmax_case, "power": tensor_power_case,
+    "astype": astype_case, "max": extreme(mg.max), "min": extreme(mg.min), "var": var_case,
+    "pad": pad_case, "einsum": einsum_case,
     # derived operations, one-line compositions of the primitives above
     "mean": reduction(mg.mean), "split": split_case,
-    "hadamard": binary(mg.hadamard),
+    "hadamard": binary(mg.hadamard), "std": std_case,
+    "squeeze": unary(lambda x: mg.squeeze(x[None, ..., None])),
+    "expand_dims": unary(lambda x: mg.expand_dims(x, (0, -1))),
+    "flatten": unary(lambda x: x.flatten()),
 }
 
 
