@@ -20,7 +20,15 @@ import numpy as np
 from .context import anomaly_enabled, enable_grad, reset_differentiating, set_differentiating
 from .lazy import LAZY, Product, ProductSum, Scattered
 from .primitive import check_finite
-from .tensor import Node, Tensor, creation_number, handle, make_tensor, nodes_leading_to
+from .tensor import (
+    LAST_MODIFIED,
+    Node,
+    Tensor,
+    creation_number,
+    handle,
+    make_tensor,
+    nodes_leading_to,
+)
 
 FREED_GRAPH = ("backward: this part of the graph was already freed by an earlier "
                "backward(); pass retain_graph=True to the first backward() (or to "
@@ -201,6 +209,7 @@ def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
     gradient in ``grads`` is complete, and pass the gradient on to its inputs through
     their VJPs; what reaches the leaves stays in ``grads``."""
     anomaly = anomaly_enabled()
+    changed = LAST_MODIFIED[0]  # only nodes older than the latest in-place change can be stale
     while pending:
         v = heappop(pending)[1]
         g = grads.pop(v)
@@ -217,7 +226,7 @@ def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
         inputs = v.inputs
         if inputs is None:
             raise RuntimeError(FREED_GRAPH)
-        if v.saved is not None:
+        if v.saved is not None and v._seq < changed:
             for x in inputs:
                 if type(x) is not Node and isinstance(x, Tensor) and x._version > v._seq:
                     raise _modified_in_place(v, x)

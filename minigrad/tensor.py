@@ -456,7 +456,12 @@ def mark_modified(t: Tensor) -> None:
     ``t._version`` becomes a creation number newer than every node made so far, so a node
     that saved ``t``'s data for its VJP, and is older than the change, can tell that what
     it saved is gone; backward through it raises instead of using the new values."""
-    t._version = _next_seq()
+    t._version = LAST_MODIFIED[0] = _next_seq()
+
+
+#: The creation number of the latest in-place change to any tensor: nodes made after it
+#: cannot have seen stale data, so the sweep checks only older ones.
+LAST_MODIFIED = [0]
 
 
 def _as_gradient(t: Tensor, value: Any) -> np.ndarray:
@@ -487,7 +492,7 @@ def make_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Ten
     t._grad = None
     t.requires_grad = requires_grad
     t._name = None
-    t.scope = scope_now()
+    t.scope = scope_now() if node is None else node.scope
     t._node = node
     t._seq = t._version = 0
     return t
