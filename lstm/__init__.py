@@ -5,8 +5,8 @@ Every submodule is imported with the package: ``import lstm`` then
 ``lstm.tasks.adding_problem(...)`` or ``lstm.analysis.gradient_flow(...)`` works."""
 
 from . import analysis, cells, cli, demo, gradflow, layers, models, pictures, tasks, training
-from .cells import LSTMCell, RNNCell
-from .layers import LSTM, RNN
+from .cells import GRUCell, LSTMCell, RNNCell
+from .layers import GRU, LSTM, RNN
 
-__all__ = ["LSTM", "LSTMCell", "RNN", "RNNCell", "analysis", "cells", "cli", "demo",
-           "gradflow", "layers", "models", "pictures", "tasks", "training"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "analysis", "cells", "cli",
+           "demo", "gradflow", "layers", "models", "pictures", "tasks", "training"]

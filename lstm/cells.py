@@ -1,4 +1,5 @@
-"""Recurrent cells written only with public minigrad operations.
+"""Recurrent cells written only with public minigrad operations: the tanh RNN, the LSTM
+(with and without forget gate) and the GRU.
 
 The seed's convention: inputs ``x: (B, p)``, hidden state ``h: (B, q)``, the cell
 concatenates them, ``X = concat([x, h]) : (B, p+q)``, and computes ``Z = X @ W + b``
@@ -71,9 +72,13 @@ class _Cell(Module):
         self.b = Parameter(uniform_init((1, m), bound, dtype, rng), name="b") if bias else None
         self.scope_name = self.kind
 
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W.dtype
+
     def zeros(self, batch: int, name: str = "h0") -> mg.Tensor:
         """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
-        return mg.tensor(np.zeros((batch, self.hidden_size), self.W.dtype), name=name)
+        return mg.tensor(np.zeros((batch, self.hidden_size), self.dtype), name=name)
 
     def _preactivation(self, x: Any, h: mg.Tensor) -> mg.Tensor:
         """``Z = concat([x, h]) @ W + b``: ``(B, p) , (B, q) -> (B, m)``."""
@@ -175,3 +180,65 @@ class LSTMCell(_Cell):
             c_new = (f * c + i * g if self.forget_gate else c + i * g).named("c")
             h_new = (o * mg.tanh(c_new)).named("h")
         return h_new, c_new
+
+
+class GRUCell(Module):
+    """The gated recurrent unit (Cho et al., 2014), in PyTorch's layout, blocks ``[r, z, n]``:
+
+    ``r = sigmoid(x W_xr + b_xr + h W_hr + b_hr)``, ``z`` likewise,
+    ``n = tanh(x W_xn + b_xn + r * (h W_hn + b_hn))``, ``h_new = (1 - z) * n + z * h``.
+
+    The reset gate ``r`` scales only the hidden part of the candidate ``n``, so the GRU
+    cannot use one ``concat([x, h]) @ W``: it keeps ``W_x: (p, 3q)``, ``W_h: (q, 3q)``,
+    ``b_x, b_h: (1, 3q)``. With PyTorch's weights, ``W_x = weight_ih.T``,
+    ``W_h = weight_hh.T``, ``b_x = bias_ih``, ``b_h = bias_hh``. Initialisation: every entry
+    uniform in ``±1/sqrt(q)``, as ``torch.nn.GRUCell``.
+
+    Args:
+        input_size: p.   hidden_size: q.
+        bias, dtype, rng: as for :class:`minigrad.nn.Linear`.
+
+    Example::
+
+        cell = GRUCell(2, 8)
+        h = cell(x, None)        # x: (B, 2) -> h: (B, 8), from a zero state
+    """
+
+    kind = "gru"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
+                 rng: np.random.Generator | None = None) -> None:
+        input_size = positive_int("GRUCell", "input_size", input_size)
+        hidden_size = positive_int("GRUCell", "hidden_size", hidden_size)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        bound, m = 1.0 / np.sqrt(hidden_size), 3 * hidden_size
+        self.W_x = Parameter(uniform_init((input_size, m), bound, dtype, rng), name="W_x")
+        self.W_h = Parameter(uniform_init((hidden_size, m), bound, dtype, rng), name="W_h")
+        self.b_x = Parameter(uniform_init((1, m), bound, dtype, rng), name="b_x") if bias else None
+        self.b_h = Parameter(uniform_init((1, m), bound, dtype, rng), name="b_h") if bias else None
+        self.scope_name = self.kind
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W_x.dtype
+
+    def zeros(self, batch: int, name: str = "h0") -> mg.Tensor:
+        """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
+        return mg.tensor(np.zeros((batch, self.hidden_size), self.dtype), name=name)
+
+    def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
+        """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
+        check_state_kind("GRUCell", h, pair=False)
+        h = self.zeros(np.shape(x)[0]) if h is None else h
+        _check_sizes("GRUCell", x, (h,), self.input_size, self.hidden_size)
+        with mg.scope(self.scope_name):
+            gx = mg.matmul(x, self.W_x)
+            gh = mg.matmul(h, self.W_h)
+            if self.b_x is not None:
+                gx, gh = gx + self.b_x, gh + self.b_h
+            xr, xz, xn = mg.split(gx.named("Gx"), 3, axis=-1)
+            hr, hz, hn = mg.split(gh.named("Gh"), 3, axis=-1)
+            r = mg.sigmoid(xr + hr).named("r")
+            z = mg.sigmoid(xz + hz).named("z")
+            n = mg.tanh(xn + r * hn).named("n")
+            return ((1.0 - z) * n + z * h).named("h")

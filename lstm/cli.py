@@ -203,14 +203,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training import TrainConfig, train
+    from .training import ProgressBar, TrainConfig, train
 
     config = TrainConfig(task=args.task, cell=args.cell, T=args.T, hidden_size=args.hidden,
                          batch_size=args.batch, steps=args.steps,
                          lr=TASKS[args.task].lr if args.lr is None else args.lr, clip=args.clip,
                          forget_bias=args.forget_bias, test_size=args.test_size,
                          seed=args.seed)
-    result = train(config)
+    print(f"training {args.cell} on {args.task} at T={args.T} for at most {args.steps} steps",
+          file=sys.stderr, flush=True)
+    bar = ProgressBar(args.steps, f"{args.cell} T={args.T}")
+    try:
+        result = train(config, progress=bar)
+    finally:
+        bar.close()
     metric = "MSE" if TASKS[args.task].kind == "regression" else "accuracy"
     verdict = f"solved at step {result.solved_at}" if result.solved else "not solved"
     print(f"{args.cell} on {args.task} at T={args.T}: {verdict}; best test {metric} "

@@ -14,14 +14,17 @@ import json
 import os
 import platform
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from minigrad.files import staged_folder
 
@@ -45,7 +48,7 @@ class DemoSettings:
     #: the recall-first task: (cell, forget bias, T), at Adam lr 1e-3
     recall: tuple[tuple[str, float, int], ...] = (
         ("rnn", 1.0, 10), ("rnn", 1.0, 20), ("lstm", 1.0, 50), ("lstm", 1.0, 100),
-        ("lstm", 4.0, 100), ("lstm-no-forget", 1.0, 100))
+        ("lstm", 4.0, 100), ("lstm-no-forget", 1.0, 100), ("gru", 1.0, 50), ("gru", 1.0, 100))
     recall_steps: int = 1000
 
     @classmethod
@@ -76,21 +79,32 @@ def run_recall(settings: DemoSettings, log=print) -> list[TrainResult]:
 
 
 def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainResult]:
-    """Train each configuration, on ``jobs`` processes, logging each as it finishes."""
+    """Train each configuration, on ``jobs`` processes: a progress bar over the runs (on
+    a terminal) and one line per finished run."""
     results = []
-    if jobs <= 1:
-        for config in configs:
-            results.append(_train_quietly(config))
-            log(_one_line(results[-1]))
+    bar = tqdm(total=len(configs), unit="run", file=sys.stderr, disable=None, leave=False)
+    try:
+        if jobs <= 1:
+            for config in configs:
+                results.append(_train_quietly(config))
+                _finished(results[-1], bar, log)
+            return results
+        # Fresh interpreters with single-threaded BLAS: the runs are the parallelism.
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+        with _worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
+            for result in pool.imap_unordered(_train_quietly, configs):
+                results.append(result)
+                _finished(result, bar, log)
         return results
-    # Fresh interpreters with single-threaded BLAS: the runs are the parallelism.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    with _worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
-        for result in pool.imap_unordered(_train_quietly, configs):
-            results.append(result)
-            log(_one_line(result))
-    return results
+    finally:
+        bar.close()
+
+
+def _finished(result: TrainResult, bar: Any, log: Any) -> None:
+    with bar.external_write_mode():  # the line above the bar, not through it
+        log(_one_line(result))
+    bar.update()
 
 
 def _worker_pool(jobs: int) -> Pool:

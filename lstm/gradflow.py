@@ -77,7 +77,8 @@ def plot(results: list[FlowResult], path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
-    colours = {"rnn": "#d62728", "lstm": "#1f77b4", "lstm-no-forget": "#2ca02c"}
+    colours = {"rnn": "#d62728", "lstm": "#1f77b4", "lstm-no-forget": "#2ca02c",
+               "gru": "#9467bd"}
     for r in results:
         rel = r.norms[:, ::-1] / r.norms[:, -1:]
         rel = np.where(rel > 0, rel, np.nan)

@@ -10,7 +10,7 @@ import minigrad as mg
 from minigrad.checks import positive_int
 from minigrad.nn import Module
 
-from .cells import LSTMCell, RNNCell, check_state_kind
+from .cells import GRUCell, LSTMCell, RNNCell, check_state_kind
 
 
 def _check_inputs(layer: str, xs: Any, input_size: int) -> tuple[int, int]:
@@ -39,7 +39,7 @@ def step_input(xs: Any, t: int, dtype: np.dtype) -> mg.Tensor:
 
 
 class _Recurrent(Module):
-    """Shared by RNN and LSTM: the stack of cells and the loop over time."""
+    """Shared by RNN, GRU and LSTM: the stack of cells and the loop over time."""
 
     def __init__(self, cells: list, name: str) -> None:
         self.cells = cells
@@ -57,8 +57,24 @@ class _Recurrent(Module):
 
     def unroll(self, xs: Any, state: Any = None) -> tuple[list[mg.Tensor], Any]:
         """Like ``forward`` but returns the top layer's outputs as a list of T tensors
-        ``(B, q)``, so each step's hidden state can be inspected (gradient flow)."""
-        raise NotImplementedError
+        ``(B, q)``, so each step's hidden state can be inspected (gradient flow). This is
+        the loop of the cells whose state is one tensor (RNN, GRU); the LSTM has its own."""
+        who = type(self).__name__
+        T, batch = _check_inputs(who, xs, self.input_size)
+        check_state_kind(who, state, pair=False)
+        if state is None:
+            hs = [cell.zeros(batch) for cell in self.cells]
+        else:
+            _check_state(who, state, self.num_layers, batch, self.hidden_size)
+            hs = [state[k] for k in range(self.num_layers)]
+        outputs = []
+        for t in range(T):
+            with mg.scope(f"t={t}"):
+                inp = step_input(xs, t, self.cells[0].dtype)
+                for k, cell in enumerate(self.cells):
+                    hs[k] = inp = cell(inp, hs[k])
+            outputs.append(inp)
+        return outputs, mg.stack(hs, axis=0)
 
 
 class RNN(_Recurrent):
@@ -72,28 +88,27 @@ class RNN(_Recurrent):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", dtype: Any = None,
                  rng: np.random.Generator | None = None, bias: bool = True) -> None:
-        num_layers = positive_int("RNN", "num_layers", num_layers)
+        num_layers = positive_int(type(self).__name__, "num_layers", num_layers)
         rng = np.random.default_rng() if rng is None else rng
         super().__init__([RNNCell(input_size if k == 0 else hidden_size, hidden_size,
                                   nonlinearity, bias, dtype, rng)
                           for k in range(num_layers)], "rnn")
 
-    def unroll(self, xs: Any, state: Any = None) -> tuple[list[mg.Tensor], mg.Tensor]:
-        T, batch = _check_inputs("RNN", xs, self.input_size)
-        check_state_kind("RNN", state, pair=False)
-        if state is None:
-            hs = [cell.zeros(batch) for cell in self.cells]
-        else:
-            _check_state("RNN", state, self.num_layers, batch, self.hidden_size)
-            hs = [state[k] for k in range(self.num_layers)]
-        outputs = []
-        for t in range(T):
-            with mg.scope(f"t={t}"):
-                inp = step_input(xs, t, self.cells[0].W.dtype)
-                for k, cell in enumerate(self.cells):
-                    hs[k] = inp = cell(inp, hs[k])
-            outputs.append(inp)
-        return outputs, mg.stack(hs, axis=0)
+class GRU(_Recurrent):
+    """A stack of ``num_layers`` :class:`GRUCell`; layer k's ``h`` feeds layer k+1.
+
+    ``ys, h_n = gru(xs, h_0)`` with ``xs: (T, B, p)``, ``ys: (T, B, q)`` and
+    ``h_0, h_n: (num_layers, B, q)`` (``h_0=None`` means zeros). Step t runs inside
+    ``mg.scope(f"t={t}")``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 dtype: Any = None, rng: np.random.Generator | None = None,
+                 bias: bool = True) -> None:
+        num_layers = positive_int("GRU", "num_layers", num_layers)
+        rng = np.random.default_rng() if rng is None else rng
+        super().__init__([GRUCell(input_size if k == 0 else hidden_size, hidden_size, bias,
+                                  dtype, rng) for k in range(num_layers)], "gru")
 
 
 class LSTM(_Recurrent):
@@ -128,7 +143,7 @@ class LSTM(_Recurrent):
         outputs = []
         for t in range(T):
             with mg.scope(f"t={t}"):
-                inp = step_input(xs, t, self.cells[0].W.dtype)
+                inp = step_input(xs, t, self.cells[0].dtype)
                 for k, cell in enumerate(self.cells):
                     states[k] = cell(inp, states[k])
                     inp = states[k][0]

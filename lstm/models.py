@@ -9,19 +9,21 @@ import numpy as np
 import minigrad as mg
 from minigrad.nn import Linear, Module
 
-from .layers import LSTM, RNN
+from .layers import GRU, LSTM, RNN
 
 #: The cells the command line and the demo compare.
-CELLS = ("rnn", "lstm", "lstm-no-forget")
+CELLS = ("rnn", "lstm", "lstm-no-forget", "gru")
 
 
 def make_recurrent(cell: str, input_size: int, hidden_size: int, dtype: Any = None,
                    rng: np.random.Generator | None = None, num_layers: int = 1,
-                   forget_bias: float | None = 1.0) -> RNN | LSTM:
+                   forget_bias: float | None = 1.0) -> RNN | LSTM | GRU:
     """``"rnn"``: tanh RNN; ``"lstm"``: LSTM with forget gate; ``"lstm-no-forget"``: the
-    1997 LSTM."""
+    1997 LSTM; ``"gru"``: the GRU (``forget_bias`` applies to the LSTM only)."""
     if cell == "rnn":
         return RNN(input_size, hidden_size, num_layers, dtype=dtype, rng=rng)
+    if cell == "gru":
+        return GRU(input_size, hidden_size, num_layers, dtype=dtype, rng=rng)
     if cell in ("lstm", "lstm-no-forget"):
         return LSTM(input_size, hidden_size, num_layers, forget_gate=cell == "lstm",
                     dtype=dtype, rng=rng, forget_bias=forget_bias)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 import minigrad as mg
 from minigrad.nn.functional import cross_entropy, mse_loss
@@ -66,15 +67,26 @@ def is_solved(task: Task, score: float) -> bool:
     return score < task.threshold if task.kind == "regression" else score >= task.threshold
 
 
-def print_progress(label: str, step: int, steps: int, loss: float, score: float,
-                   seconds: float) -> None:
-    """One line per evaluation on stderr: step, training loss, test score, time."""
-    print(f"  {label:<28} step {step:>5}/{steps}  loss {loss:.4f}  test {score:.4f}  "
-          f"{seconds:6.1f}s", file=sys.stderr, flush=True)
+class ProgressBar:
+    """A progress bar over training steps on stderr (tqdm), updated at each evaluation
+    with the training loss and the test score; drawn only on a terminal, so logs do not
+    fill with it. Use it as ``train(config, progress=bar)`` and ``bar.close()`` after."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.bar = tqdm(total=total, desc=label, unit="step", file=sys.stderr, disable=None,
+                        leave=False, dynamic_ncols=True)
+
+    def __call__(self, label: str, step: int, steps: int, loss: float, score: float,
+                 seconds: float) -> None:
+        self.bar.update(step - self.bar.n)
+        self.bar.set_postfix_str(f"loss {loss:.4f}, test {score:.4f}")
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def train(config: TrainConfig,
-          progress: Callable[..., None] | None = print_progress,
+          progress: Callable[..., None] | None = None,
           model: SequenceModel | None = None) -> TrainResult:
     """Train a :class:`SequenceModel` on ``config.task`` and return what happened.
 

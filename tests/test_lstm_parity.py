@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from lstm import LSTM, RNN, LSTMCell, RNNCell
+from lstm import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 REFERENCE = Path(__file__).parent / "fixtures" / "torch_reference.npz"
 TOL = {"rtol": 0, "atol": 1e-10}
@@ -170,3 +170,70 @@ def test_float32_layers_stay_float32(layer):
     ys.sum().backward()
     assert ys.dtype == np.float32
     assert all(p.grad.dtype == np.float32 for p in model.parameters())
+
+
+# ---- the GRU: torch.nn.GRUCell and torch.nn.GRU, PyTorch's layout -------------------------
+
+GRU_REFERENCE = Path(__file__).parent / "fixtures" / "torch_gru_reference.npz"
+GRU_PARAMETERS = ("W_x", "W_h", "b_x", "b_h")
+
+
+@pytest.fixture(scope="module")
+def gru_ref():
+    with np.load(GRU_REFERENCE, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def load_gru(cells, ref, case):
+    for k, cell in enumerate(cells):
+        cell.load_state_dict({name: ref[f"{case}/{name}{k}"] for name in GRU_PARAMETERS})
+
+
+def assert_gru_grads(cells, ref, case):
+    for k, cell in enumerate(cells):
+        for name in GRU_PARAMETERS:
+            np.testing.assert_allclose(getattr(cell, name).grad, ref[f"{case}/d{name}{k}"],
+                                       **TOL, err_msg=f"{name} of layer {k}")
+
+
+def test_gru_reference_was_made_by_the_pinned_torch(gru_ref):
+    assert str(gru_ref["torch_version"]).startswith("2.13.0")
+
+
+def test_gru_cell_matches_torch(gru_ref):
+    cell = GRUCell(3, 4)
+    load_gru([cell], gru_ref, "gru_cell")
+    x, h = leaf(gru_ref["gru_cell/x"]), leaf(gru_ref["gru_cell/h"])
+    out = cell(x, h)
+    np.testing.assert_allclose(out.data, gru_ref["gru_cell/out_h"], **TOL)
+    (out * gru_ref["gru_cell/Rh"]).sum().backward()
+    np.testing.assert_allclose(x.grad, gru_ref["gru_cell/dx"], **TOL)
+    np.testing.assert_allclose(h.grad, gru_ref["gru_cell/dh"], **TOL)
+    assert_gru_grads([cell], gru_ref, "gru_cell")
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_gru_layer_matches_torch(gru_ref, layers):
+    case = f"gru_l{layers}"
+    gru = GRU(3, 4, num_layers=layers)
+    load_gru(gru.cells, gru_ref, case)
+    xs, h0 = leaf(gru_ref[f"{case}/xs"]), leaf(gru_ref[f"{case}/h0"])
+    ys, hn = gru(xs, h0)
+    np.testing.assert_allclose(ys.data, gru_ref[f"{case}/out_ys"], **TOL)
+    np.testing.assert_allclose(hn.data, gru_ref[f"{case}/out_hn"], **TOL)
+    ((ys * gru_ref[f"{case}/Rys"]).sum() + (hn * gru_ref[f"{case}/Rhn"]).sum()).backward()
+    np.testing.assert_allclose(xs.grad, gru_ref[f"{case}/dxs"], **TOL)
+    np.testing.assert_allclose(h0.grad, gru_ref[f"{case}/dh0"], **TOL)
+    assert_gru_grads(gru.cells, gru_ref, case)
+
+
+def test_gru_layout_init_names_and_scopes():
+    cell = GRUCell(3, 5, rng=np.random.default_rng(0))
+    assert [p.shape for p in cell.parameters()] == [(3, 15), (5, 15), (1, 15), (1, 15)]
+    assert max(np.abs(p.data).max() for p in cell.parameters()) <= 1 / np.sqrt(5)
+    assert len(GRUCell(3, 5, bias=False).parameters()) == 2
+    h = cell(np.ones((2, 3)), None)
+    names = {v.name for v in mg.topological_order([h], only_requiring_grad=False) if v.name}
+    assert {"r", "z", "n", "h"} <= names and h.scope == "gru"
+    hs, _ = GRU(3, 5).unroll(np.ones((4, 2, 3)))
+    assert [h.scope for h in hs] == ["t=0/gru", "t=1/gru", "t=2/gru", "t=3/gru"]

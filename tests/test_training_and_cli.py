@@ -49,7 +49,7 @@ def test_every_command_has_help(argv):
 @pytest.mark.parametrize("argv, message", [
     ([], "the following arguments are required: command"),
     (["fly"], "invalid choice: 'fly'"),
-    (["train", "--cell", "gru"], "argument --cell: invalid choice: 'gru'"),
+    (["train", "--cell", "peephole"], "argument --cell: invalid choice: 'peephole'"),
     (["train", "--T", "0"], "argument --T: must be a positive integer, got 0"),
     (["train", "--steps", "many"], "argument --steps: invalid _positive value: 'many'"),
 ])
@@ -64,7 +64,9 @@ def test_bad_arguments_give_one_line(argv, message, capsys):
 def test_a_bad_value_found_later_is_one_line_too(capsys):
     assert main(["train", "--T", "1", "--steps", "1"]) == 1
     err = capsys.readouterr().err
-    assert err == "python -m lstm train: error: adding_problem: T must be at least 2, got 1\n"
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == ("python -m lstm train: error: adding_problem: T must be at "
+                                    "least 2, got 1")
 
 
 def test_train_command_writes_json(tmp_path, capsys):
@@ -84,8 +86,11 @@ def test_gradflow_command_writes_the_plot(tmp_path, capsys):
 def test_quick_demo_writes_results(tmp_path, capsys):
     assert main(["demo", "--quick", "--jobs", "1", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "results.json").read_text())
-    assert len(report["runs"]) == 6 and report["claims"]
-    assert "the LSTM solves T=10" in capsys.readouterr().out
+    assert len(report["runs"]) == 8 and report["claims"]  # 4 cells x 2 lags
+    out = capsys.readouterr().out
+    assert "the LSTM solves T=10" in out
+    gru_rows = [line for line in out.splitlines() if line.startswith("gru ")]
+    assert len(gru_rows) == 3  # gradient flow, and the adding problem at both lags
 
 
 def _result(bias, T, solved_at, best):
@@ -113,3 +118,14 @@ def test_train_uses_the_tasks_learning_rate_unless_given(tmp_path):
         assert main(["train", *argv, "--T", "3", "--steps", "1", "--test-size", "5",
                      "--json", str(out)]) == 0
         assert json.loads(out.read_text())["config"]["lr"] == lr
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--cell", "gru", "--T", "3", "--steps", "20", "--test-size", "20"],
+    ["graph", "--cell", "gru", "--steps", "2", "-o", "{tmp}/gru.dot"],
+    ["explore", "--cell", "gru", "--steps", "3", "-o", "{tmp}/gru.html"],
+    ["gradflow", "--steps", "6", "--seeds", "1", "-o", "{tmp}/f.png"],
+])
+def test_every_command_takes_the_gru(argv, tmp_path, capsys):
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 0
+    assert "gru" in capsys.readouterr().out
