@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup dot browser demo test lint bench pictures clean
+.PHONY: setup dot browser demo test lint bench pictures notebooks clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,9 @@ test: setup dot browser lint
 
 pictures: setup dot browser
 	PY=$(PY) bash scripts/docs-pictures.sh
+
+notebooks: setup dot
+	$(PY) scripts/run-notebooks.py
 
 bench: setup
 	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 $(PY) -m benchmarks.run
