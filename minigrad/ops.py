@@ -149,13 +149,23 @@ def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
     return out
 
 
+# These two run once per gate per time step: they multiply in place into the one new
+# array they make (on Tensors, with create_graph, ``*=`` records a plain product).
+
+
 def _tanh_vjp(g: Any, y: Any, x: Any) -> Any:
     one = _ONE[y.dtype]
-    return g * ((one - y) * (one + y))  # 1 - y**2, without its cancellation near |y| = 1
+    dy = one - y  # 1 - y**2 as (1 - y)(1 + y): no cancellation near |y| = 1
+    dy *= one + y
+    dy *= g
+    return dy
 
 
 def _sigmoid_vjp(g: Any, y: Any, x: Any) -> Any:
-    return g * y * (_ONE[y.dtype] - y)
+    dy = _ONE[y.dtype] - y  # y (1 - y)
+    dy *= y
+    dy *= g
+    return dy
 
 
 def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
