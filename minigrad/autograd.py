@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from .context import anomaly_enabled, enable_grad, reset_differentiating, set_differentiating
+from .context import (
+    anomaly_enabled,
+    enable_grad,
+    reset_differentiating,
+    reset_retaining,
+    set_differentiating,
+    set_retaining,
+)
 from .lazy import LAZY, Product, ProductSum, Scattered
 from .primitive import check_finite
 from .tensor import (
@@ -136,10 +143,10 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
     return make_tensor(g, False, None) if create_graph else g
 
 
-def _accumulate(grads: dict, owned: set, x: Any, previous: Any, g: Any) -> None:
-    """Add a second or later gradient for vertex ``x``. The first one may be a view, or
-    shared with another input, so it is copied once into a private buffer; from then on
-    the buffer is added to in place."""
+def _accumulate(grads: Any, owned: set, x: Any, previous: Any, g: Any, dtype: np.dtype) -> None:
+    """Add a second or later gradient for vertex ``x`` (of ``dtype``), whose gradient so far
+    is ``grads[x]``. The first one may be a view, or shared with another input, so it is
+    copied once into a private buffer; from then on the buffer is added to in place."""
     if isinstance(previous, Tensor) or isinstance(g, Tensor):
         grads[x] = previous + g  # create_graph: every sum is recorded
         return
@@ -151,8 +158,8 @@ def _accumulate(grads: dict, owned: set, x: Any, previous: Any, g: Any) -> None:
         grads[x] = (previous if type(previous) is ProductSum else ProductSum(previous)).plus(g)
         return
     if x not in owned:
-        previous = grads[x] = (previous.dense(x.dtype) if type(previous) in LAZY
-                               else np.array(previous, dtype=x.dtype, copy=True))
+        previous = grads[x] = (previous.dense(dtype) if type(previous) in LAZY
+                               else np.array(previous, dtype=dtype, copy=True))
         owned.add(x)
     if type(g) in LAZY:
         g.add_to(previous)
@@ -180,19 +187,24 @@ def _sweep(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
         if previous is None:
             grads[v] = seed
         else:
-            _accumulate(grads, owned, v, previous, seed)
+            _accumulate(grads, owned, v, previous, seed, v.dtype)
     # nodes with a pending gradient, newest first: a node's consumers are all newer, so
     # when it comes out of the heap its gradient is complete
     pending = [(-v._seq, v) for v in grads if type(v) is Node]
     heapify(pending)
-    if anomaly_enabled() and create_graph:
-        token = set_differentiating(None)  # anomaly messages name the node differentiated
-        try:
-            _propagate(grads, owned, pending, retain_graph, True, wanted, order, marking=True)
-        finally:
-            reset_differentiating(token)
-    else:
-        _propagate(grads, owned, pending, retain_graph, create_graph, wanted, order)
+    retaining = set_retaining(retain_graph)  # a compiled function's VJP frees as it goes
+    try:
+        if anomaly_enabled() and create_graph:
+            token = set_differentiating(None)  # anomaly messages name the node differentiated
+            try:
+                _propagate(grads, owned, pending, retain_graph, True, wanted, order,
+                           marking=True)
+            finally:
+                reset_differentiating(token)
+        else:
+            _propagate(grads, owned, pending, retain_graph, create_graph, wanted, order)
+    finally:
+        reset_retaining(retaining)
     if order is not None:
         order.extend(grads)  # the leaves, in the order their first gradient arrived
     for leaf, g in grads.items():  # only leaves are left
@@ -269,7 +281,7 @@ def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
                 if type(x) is Node:
                     heappush(pending, (-x._seq, x))
             else:
-                _accumulate(grads, owned, x, previous, gx)
+                _accumulate(grads, owned, x, previous, gx, x.dtype)
         if not retain_graph:
             v.inputs = v.saved = v.out = None
 

@@ -1,4 +1,5 @@
-"""Switches of the engine: gradient recording, the current scope, anomaly detection.
+"""Switches of the engine: gradient recording, the current scope, anomaly detection,
+and the two that ``mg.compile`` needs: tracing, and whether a backward keeps the graph.
 
 Each switch is a context manager that restores the previous state on exit, so they
 nest. Each lives in a ``contextvars.ContextVar``, so it belongs to one thread (and one
@@ -18,12 +19,51 @@ _scope: ContextVar[str | None] = ContextVar("minigrad_scope", default=None)
 _anomaly: ContextVar[bool] = ContextVar("minigrad_anomaly", default=False)
 # the graph vertex whose VJPs a create_graph backward is running (for anomaly messages)
 _differentiating: ContextVar[Any] = ContextVar("minigrad_differentiating", default=None)
+# mg.compile is tracing a function: every op is recorded, reading a value is refused
+_tracing: ContextVar[bool] = ContextVar("minigrad_tracing", default=False)
+# the backward sweep running now keeps the graph (retain_graph=True)
+_retaining: ContextVar[bool] = ContextVar("minigrad_retaining", default=False)
 
 # The engine's hot path reads the switches through these bound methods (one C call each).
 grad_enabled = _grad_enabled.get
 scope_now = _scope.get
 anomaly_enabled = _anomaly.get
 differentiating = _differentiating.get
+tracing = _tracing.get
+retaining_graph = _retaining.get
+
+
+class TracingError(TypeError):
+    """``mg.compile`` met something it cannot trace: Python reading a tensor's value
+    (``float(t)``, ``if t > 0:``, ``np.asarray(t)``) inside the traced function, whose
+    result the compiled function would freeze at its trace-time value."""
+
+
+def refuse_while_tracing(what: str) -> None:
+    """Raise :class:`TracingError` if a function is being traced: ``what`` reads a
+    tensor's value, which a replay could not see change."""
+    if _tracing.get():
+        raise TracingError(
+            f"mg.compile: {what} reads a tensor's value while the function is traced; a "
+            f"compiled function replays only tensor operations, so that value would be "
+            f"frozen at its first call. Compute it outside the compiled function, or call "
+            f"the function without mg.compile")
+
+
+def tracing_switch(on: bool) -> AbstractContextManager[None]:
+    """Turn tracing on (or off) inside: every op records its node, even with no input
+    requiring grad, and reading a tensor's value raises :class:`TracingError`."""
+    return _switched(_tracing, on)
+
+
+def set_retaining(retain: bool) -> Token:
+    """Tell VJPs whether the running backward keeps the graph; undo with
+    :func:`reset_retaining`."""
+    return _retaining.set(retain)
+
+
+def reset_retaining(token: Token) -> None:
+    _retaining.reset(token)
 
 
 @contextmanager

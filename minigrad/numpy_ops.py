@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .context import refuse_while_tracing
 from .ops import PRIMITIVES, TensorLike, _as_tensor, _join_inputs, _unreduce, _value, reshape
 from .primitive import Primitive
 from .tensor import Tensor
@@ -369,6 +370,7 @@ def argmax(x: TensorLike, axis: int | None = None) -> np.ndarray:
         >>> mg.argmax(mg.tensor([[1.0, 4.0], [3.0, 2.0]]), axis=-1)
         array([1, 0])
     """
+    refuse_while_tracing("argmax")
     return np.asarray(np.argmax(_as_tensor(x, "argmax").data, axis=axis))
 
 
@@ -380,6 +382,7 @@ def argmin(x: TensorLike, axis: int | None = None) -> np.ndarray:
         >>> mg.argmin(mg.tensor([3.0, 1.0, 2.0]))
         array(1)
     """
+    refuse_while_tracing("argmin")
     return np.asarray(np.argmin(_as_tensor(x, "argmin").data, axis=axis))
 
 
@@ -489,6 +492,7 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         if differentiable is not None:
             return differentiable(*inputs)
         if ufunc in _COMPARISONS:
+            refuse_while_tracing(f"np.{ufunc.__name__} (a comparison)")
             return ufunc(*(x.data if isinstance(x, Tensor) else x for x in inputs))
     name = getattr(ufunc, "__name__", repr(ufunc))
     raise TypeError(f"np.{name} ({method}{', ' + ', '.join(kwargs) if kwargs else ''}) on a "

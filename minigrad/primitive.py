@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.exceptions import AxisError
 
-from .context import anomaly_enabled, differentiating, grad_enabled, scope_now
+from .context import anomaly_enabled, differentiating, grad_enabled, scope_now, tracing
 from .tensor import Node, Tensor, make_tensor, to_float_array
 
 VJP = Callable[..., Any]
@@ -92,7 +92,7 @@ class Primitive:
             out = self.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
             raise self._error(arrays, params, error) from None
-        vertices = tuple([a._node or a for a in args]) if requires_grad else None
+        vertices = tuple([a._node or a for a in args]) if requires_grad or tracing() else None
         return self._result(out, vertices, arrays, params or None)
 
     def unary(self, x: Any, **params: Any) -> Tensor:
@@ -104,7 +104,7 @@ class Primitive:
             out = self.forward(data, **params) if params else self.forward(data)
         except (ValueError, IndexError) as error:
             raise self._error([data], params, error) from None
-        return self._result(out, (x._node or x,) if x.requires_grad else None,
+        return self._result(out, (x._node or x,) if x.requires_grad or tracing() else None,
                             (data,) if self.saves_inputs else None, params or None)
 
     def binary(self, a: Any, b: Any) -> Tensor:
@@ -116,7 +116,8 @@ class Primitive:
             out = self.forward(x, y)
         except (ValueError, IndexError) as error:
             raise self._error([x, y], {}, error) from None
-        vertices = (a._node or a, b._node or b) if a.requires_grad or b.requires_grad else None
+        vertices = ((a._node or a, b._node or b)
+                    if a.requires_grad or b.requires_grad or tracing() else None)
         return self._result(out, vertices, (x, y) if self.saves_inputs else None, None)
 
     def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
@@ -131,7 +132,7 @@ class Primitive:
             raise self._error(arrays, params, error) from None
         vertices = (tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
                     if any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
-                    else None)
+                    or tracing() else None)
         return self._result(out, vertices, arrays, params or None)
 
     def _result(self, out: Any, vertices: tuple | None, arrays: Sequence[np.ndarray] | None,
@@ -144,6 +145,9 @@ class Primitive:
         if anomaly_enabled() and not np.all(np.isfinite(out)):
             raise FloatingPointError(_anomaly_in_forward(self.name))
         if vertices is None or not grad_enabled():
+            if vertices is not None and tracing():  # a no_grad block inside a traced function
+                node = Node(self, vertices, params, None, None, out)
+                return make_tensor(out, True, Node(STOP_GRADIENT, (node,), None, None, None, out))
             return make_tensor(out, False, None)
         return make_tensor(out, True, Node(self, vertices, params,
                                            arrays if self.saves_inputs else None,
@@ -184,6 +188,11 @@ class Primitive:
                 pass
         extra = "".join(f", {k}={v!r}" for k, v in params.items())
         return f"{self.name}: invalid input shapes {_shapes(arrays)}{extra}: {error}"
+
+
+#: What ``detach()`` and a ``no_grad`` block record while ``mg.compile`` traces: the
+#: value passes, the gradient stops (the replay gives it no backward step).
+STOP_GRADIENT = Primitive("stop_gradient", lambda x: x, lambda g, y, x: g * 0, saves="none")
 
 
 def _shapes(arrays: Sequence[Any]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .context import scope_now
+from .context import refuse_while_tracing, scope_now, tracing
 
 
 def to_float_array(data: Any, dtype: Any = None, who: str = "tensor") -> np.ndarray:
@@ -28,6 +28,7 @@ def to_float_array(data: Any, dtype: Any = None, who: str = "tensor") -> np.ndar
     NumPy integer, bool or object data needs an explicit ``dtype``.
     """
     if isinstance(data, Tensor):
+        refuse_while_tracing(f"{who}(t), which copies t's data,")
         data = data.data
     if dtype is not None:
         dtype = np.dtype(dtype)
@@ -147,18 +148,21 @@ class Tensor:
 
     def __bool__(self) -> bool:
         """As NumPy: the truth of a one-element tensor; ValueError for more elements."""
+        refuse_while_tracing("bool(t) (an if or while on a tensor)")
         return bool(self.data)
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"``: a one-element tensor formats as its number."""
         if not spec:
             return str(self)
+        refuse_while_tracing("formatting a tensor")
         if self.data.size == 1:
             return format(self.data.item(), spec)
         return format(self.data, spec)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)`` is ``t.data`` (no gradient flows through NumPy)."""
+        refuse_while_tracing("np.asarray(t)")
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -171,21 +175,27 @@ class Tensor:
 
     # comparisons: boolean masks, never part of a graph
     def __lt__(self, other: Any) -> np.ndarray:
+        refuse_while_tracing("a comparison (<)")
         return self.data < _raw(other)
 
     def __le__(self, other: Any) -> np.ndarray:
+        refuse_while_tracing("a comparison (<=)")
         return self.data <= _raw(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
+        refuse_while_tracing("a comparison (>)")
         return self.data > _raw(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
+        refuse_while_tracing("a comparison (>=)")
         return self.data >= _raw(other)
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        refuse_while_tracing("a comparison (==)")
         return self.data == _raw(other)
 
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+        refuse_while_tracing("a comparison (!=)")
         return self.data != _raw(other)
 
     def __repr__(self) -> str:
@@ -203,10 +213,12 @@ class Tensor:
     # ---- conversion -----------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
+        refuse_while_tracing("t.numpy()")
         return self.data
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
+        refuse_while_tracing("t.item() (or float(t))")
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a "
                              f"Python number, this one has shape {self.data.shape}")
@@ -217,6 +229,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
+        if tracing():  # mg.compile: the value must still be computed at every call
+            return primitive.STOP_GRADIENT.unary(self)
         return make_tensor(self.data, False, None)
 
     def named(self, name: str | None) -> Tensor:
@@ -525,4 +539,4 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-from . import autograd, numpy_ops, ops  # noqa: E402  (they need Tensor defined first)
+from . import autograd, numpy_ops, ops, primitive  # noqa: E402  (they need Tensor defined first)
