@@ -13,7 +13,16 @@ from .tensor import Tensor, tensor  # isort: split
 
 from . import nn, optim, viz
 from .autograd import grad, sum_to, topological_order
-from .context import current_scope, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from .compile import compile
+from .context import (
+    TracingError,
+    current_scope,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    scope,
+)
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import gradcheck
 from .numpy_ops import (
@@ -68,8 +77,9 @@ from .primitive import Primitive
 from .serialization import load, save
 
 __all__ = [
-    "PRIMITIVES", "Primitive", "Tensor", "abs", "add", "arange", "argmax", "argmin", "astype",
-    "broadcast_to", "clip", "concat", "current_scope", "detect_anomaly", "div", "einsum",
+    "PRIMITIVES", "Primitive", "Tensor", "TracingError", "abs", "add", "arange", "argmax",
+    "argmin", "astype", "broadcast_to", "clip", "compile", "concat", "current_scope",
+    "detect_anomaly", "div", "einsum",
     "enable_grad", "exp", "expand_dims", "eye", "flatten", "full", "getitem", "grad",
     "gradcheck", "hadamard", "index_add", "is_grad_enabled", "load", "log", "log_softmax",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad",
