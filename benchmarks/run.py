@@ -47,6 +47,8 @@ def implementations() -> dict[str, dict]:
     """Per implementation, a builder per workload (None: not applicable)."""
     impls = {
         "minigrad": {"W1": w.w1_minigrad, "W2": w.w2_minigrad},
+        "minigrad, compiled": {"W1": lambda: w.w1_minigrad(compile=True),
+                               "W2": lambda s: w.w2_minigrad(s, compile=True)},
         "minigrad, lstm.LSTM layer": {"W1": None, "W2": w.w2_minigrad_layer},
         "numpy (hand-written BPTT)": {"W1": w.w1_numpy, "W2": w.w2_numpy},
         "numpy (dW as one GEMM)": {"W1": None, "W2": lambda s: w.w2_numpy(s, one_gemm=True)},

@@ -2,9 +2,10 @@
 
 W1: a chain of elementwise ops on a (16,) vector; W2: one LSTM training step
 (forward + backward, no optimizer) at sizes S, M, L: the cell stepped T times carrying
-only ``(h, c)``, then the loss on the last ``h``, written the same way for minigrad,
-NumPy and PyTorch eager. The same weights and data go to every implementation, so their
-results can be compared (tests/test_benchmarks.py).
+only ``(h, c)``, then the loss on the last ``h``, written the same way for minigrad
+(eager, and the same function under ``mg.compile``), NumPy and PyTorch eager. The same
+weights and data go to every implementation, so their results can be compared
+(tests/test_benchmarks.py).
 
 PyTorch is imported only by the processes that measure it: importing it changes how
 fast the others run.
@@ -63,16 +64,26 @@ def w1_data(seed: int = 0):
     return [rng.uniform(0.5, 1.0, 16).astype(DTYPE) for _ in range(3)]
 
 
-def w1_minigrad() -> Callable[[], np.ndarray]:
-    x0, a0, b0 = w1_data()
-    a, b = mg.tensor(a0), mg.tensor(b0)
-
-    def step():
-        x = y = mg.tensor(x0, requires_grad=True)
+def w1_chain(a: mg.Tensor, b: mg.Tensor) -> Callable[[mg.Tensor], mg.Tensor]:
+    """W1's ops on ``x``, then the sum."""
+    def chain(x: mg.Tensor) -> mg.Tensor:
+        y = x
         for k in range(W1_OPS):
             kind = k % 3
             y = y * a if kind == 0 else (y + b if kind == 1 else mg.tanh(y))
-        y.sum().backward()
+        return y.sum()
+    return chain
+
+
+def w1_minigrad(compile: bool = False) -> Callable[[], np.ndarray]:
+    x0, a0, b0 = w1_data()
+    chain = w1_chain(mg.tensor(a0), mg.tensor(b0))
+    if compile:
+        chain = mg.compile(chain)
+
+    def step():
+        x = mg.tensor(x0, requires_grad=True)
+        chain(x).backward()
         return x.grad
     return step
 
@@ -115,22 +126,30 @@ def w2_data(size: LSTMSize, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def w2_minigrad(size: LSTMSize) -> Callable[[], tuple]:
-    """The LSTMCell stepped T times: what the NumPy and PyTorch-eager rows compute."""
+def w2_minigrad(size: LSTMSize, compile: bool = False) -> Callable[[], tuple]:
+    """The LSTMCell stepped T times: what the NumPy and PyTorch-eager rows compute;
+    ``compile``: the same function under ``mg.compile``."""
     d = w2_data(size)
     cell = LSTMCell(size.p, size.q, dtype=DTYPE)
     cell.load_state_dict({"W": d["W"], "b": d["b"]})
     V, v = mg.nn.Parameter(d["V"]), mg.nn.Parameter(d["v"])
     params = [cell.W, cell.b, V, v]
     xs = [mg.tensor(x) for x in d["xs"]]
+    y = mg.tensor(d["y"])
+
+    def loss_fn(xs: list[mg.Tensor], y: mg.Tensor) -> mg.Tensor:
+        state = cell.zero_state(size.B)
+        for x in xs:
+            state = cell(x, state)
+        return mg.nn.functional.mse_loss(state[0] @ V + v, y)
+
+    if compile:
+        loss_fn = mg.compile(loss_fn)
 
     def step():
         for p in params:
             p.grad = None
-        state = cell.zero_state(size.B)
-        for x in xs:
-            state = cell(x, state)
-        loss = mg.nn.functional.mse_loss(state[0] @ V + v, d["y"])
+        loss = loss_fn(xs, y)
         loss.backward()
         return (loss.item(), *(p.grad for p in params))
     return step
