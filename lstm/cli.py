@@ -102,6 +102,10 @@ def _output_folder(text: str) -> Path:
     return path
 
 
+EAGER_HELP = ("run each training step eagerly, not compiled with mg.compile (the same "
+              "numbers, about twice the time)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lstm", description="Recurrent networks from minigrad "
                      "primitives: why an LSTM remembers what a plain RNN forgets.")
@@ -117,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=_positive, help="training steps per run (default 3000)")
     demo.add_argument("--lags", type=_positive, nargs="+", help="lags T (default 10 20 50 100)")
     demo.add_argument("--seeds", type=_positive, help="training seeds per cell and lag (default 3)")
+    demo.add_argument("--eager", action="store_true", help=EAGER_HELP)
 
     tr = commands.add_parser("train", help="train one model on one task")
     tr.add_argument("--task", choices=sorted(TASKS), default="adding")
@@ -134,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=_non_negative_int, default=0)
     tr.add_argument("--json", type=_output_file(".json"),
                     help="write the result and history here")
+    tr.add_argument("--eager", action="store_true", help=EAGER_HELP)
 
     gr = commands.add_parser("graph", help="draw a cell unrolled over time with Graphviz")
     gr.add_argument("--cell", choices=CELLS, default="lstm")
@@ -192,6 +198,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings = DemoSettings.quick() if args.quick else DemoSettings()
     settings.jobs = args.jobs
+    settings.compile = not args.eager
     if args.steps:
         settings.steps = args.steps
     if args.lags:
@@ -209,7 +216,7 @@ def _train(args: argparse.Namespace) -> int:
                          batch_size=args.batch, steps=args.steps,
                          lr=TASKS[args.task].lr if args.lr is None else args.lr, clip=args.clip,
                          forget_bias=args.forget_bias, test_size=args.test_size,
-                         seed=args.seed)
+                         seed=args.seed, compile=not args.eager)
     print(f"training {args.cell} on {args.task} at T={args.T} for at most {args.steps} steps",
           file=sys.stderr, flush=True)
     bar = ProgressBar(args.steps, f"{args.cell} T={args.T}")

@@ -50,6 +50,8 @@ class DemoSettings:
         ("rnn", 1.0, 10), ("rnn", 1.0, 20), ("lstm", 1.0, 50), ("lstm", 1.0, 100),
         ("lstm", 4.0, 100), ("lstm-no-forget", 1.0, 100), ("gru", 1.0, 50), ("gru", 1.0, 100))
     recall_steps: int = 1000
+    #: training steps compiled with mg.compile (False: eager, same numbers, slower)
+    compile: bool = True
 
     @classmethod
     def quick(cls) -> DemoSettings:
@@ -64,7 +66,7 @@ def _train_quietly(config: TrainConfig) -> TrainResult:
 def run_grid(settings: DemoSettings, log=print) -> list[TrainResult]:
     """Train every cell at every lag on the adding problem, longest runs first."""
     configs = [TrainConfig(cell=cell, T=T, steps=settings.steps, test_size=settings.test_size,
-                           seed=seed)
+                           seed=seed, compile=settings.compile)
                for T in sorted(settings.lags, reverse=True) for cell in CELLS
                for seed in range(settings.seeds)]
     return train_all(configs, settings.jobs, log)
@@ -73,7 +75,8 @@ def run_grid(settings: DemoSettings, log=print) -> list[TrainResult]:
 def run_recall(settings: DemoSettings, log=print) -> list[TrainResult]:
     """The recall-first task (K=4 symbols) at the settings' (cell, forget bias, T)."""
     configs = [TrainConfig(task="recall", cell=cell, T=T, forget_bias=bias, lr=1e-3,
-                           steps=settings.recall_steps, test_size=min(settings.test_size, 500))
+                           steps=settings.recall_steps, test_size=min(settings.test_size, 500),
+                           compile=settings.compile)
                for cell, bias, T in settings.recall]
     return train_all(configs, settings.jobs, log)
 

@@ -4,10 +4,15 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import minigrad as mg
 from lstm.cli import main
-from lstm.training import TrainConfig, train
+from lstm.models import CELLS, SequenceModel
+from lstm.tasks import TASKS
+from lstm.training import TrainConfig, batch_loss_function, train, training_targets
+from minigrad.compile import CompiledFunction
 
 
 def test_a_small_lstm_solves_the_adding_problem_at_a_short_lag():
@@ -29,6 +34,40 @@ def test_recall_task_trains_with_cross_entropy():
     result = train(TrainConfig(task="recall", cell="lstm", T=3, hidden_size=16, steps=200,
                                lr=1e-2, eval_every=50, test_size=200), progress=None)
     assert result.best_score > 0.5  # accuracy, chance is 0.25
+
+
+@pytest.mark.parametrize("task", ["adding", "recall"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_compiled_training_gives_the_eager_numbers(task, cell):
+    """Each step's loss and the test scores, eager against compiled, float64."""
+    runs = [train(TrainConfig(task=task, cell=cell, T=6, hidden_size=8, steps=30,
+                              eval_every=10, test_size=50, dtype="float64", compile=compile),
+                  progress=None) for compile in (False, True)]
+    eager, compiled = ([row[1:3] for row in run.history] for run in runs)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-10, atol=1e-12)
+
+
+def test_the_compiled_step_traces_once_for_every_batch():
+    task = TASKS["recall"]
+    rng = np.random.default_rng(0)
+    model = SequenceModel("lstm", task.input_size, 8, task.output_size, rng=rng)
+    batch_loss = batch_loss_function(task, model)
+    assert isinstance(batch_loss, CompiledFunction)
+    for _ in range(3):
+        xs, ys = task.make(4, 5, rng)
+        loss = batch_loss(xs, training_targets(task, ys, np.dtype(np.float64)))
+        expected = mg.nn.functional.cross_entropy(model(xs), ys)
+        np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-12)
+        loss.backward()
+    assert batch_loss.traces == 1
+
+
+def test_eager_flag_turns_compiling_off(tmp_path):
+    out = tmp_path / "run.json"
+    for argv, compiled in (([], True), (["--eager"], False)):
+        assert main(["train", *argv, "--T", "3", "--steps", "2", "--test-size", "5",
+                     "--json", str(out)]) == 0
+        assert json.loads(out.read_text())["config"]["compile"] is compiled
 
 
 def test_progress_is_reported_at_each_evaluation():
