@@ -36,7 +36,7 @@ from .training import TrainConfig, TrainResult, train
 
 @dataclass
 class DemoSettings:
-    """What the demo runs; the defaults take about two minutes on 2 cores."""
+    """What the demo runs; the defaults take about three minutes on 2 cores."""
 
     lags: tuple[int, ...] = (10, 20, 50, 100)
     steps: int = 3000
