@@ -24,11 +24,11 @@ way eager ones do.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -244,26 +244,38 @@ class _Tape:
         self.op, self.seq, self.watched = op, 0, watched
 
 
-# The replay's steps, each ``(kind, fn, take, out)`` over one buffer ``buf``:
-ASSIGN = 0  # buf[out] = fn(*take(buf))
-ADD = 1  # buf[out] += fn(*take(buf)), as the eager sweep accumulates (_accumulate)
-ALIAS = 2  # buf[out] = buf[take]: a gradient passed on unchanged (add, broadcast)
-FREE = 3  # buf[i] = None for i in take: released after its last use
+# The replay's steps, each ``(kind, fn, args, out)`` over one buffer ``b``:
+ASSIGN = 0  # b[out] = fn(b[args[0]], b[args[1]], ...)
+ADD = 1  # b[out] += fn(...), as the eager sweep accumulates (_accumulate)
+ALIAS = 2  # b[out] = b[args]: a gradient passed on unchanged (add, broadcast)
+FREE = 3  # b[i] = None for i in args: released after its last use
 
 
-def replay(steps: list[tuple], buf: list, dtypes: list, owned: set) -> None:
-    """Run a schedule. ``dtypes[i]`` is the dtype of the gradient at ``buf[i]``; ``owned``
+def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
+    """A schedule as a Python function ``replay(b, dtypes, owned)`` with one line per
+    step, ``b[7] = f3(b[5], b[2])``: what hand-written NumPy would do, with list items for
+    variables. (A loop that dispatched on each step's kind cost a fifth more time on
+    small arrays.) ``dtypes[i]`` is the dtype of the gradient at ``b[i]``; ``owned``
     holds the indices whose gradient is a private buffer (see ``_accumulate``)."""
-    for kind, fn, take, out in steps:
-        if kind == ASSIGN:
-            buf[out] = fn(*take(buf))
+    env: dict[str, Any] = {"_accumulate": _accumulate}
+    names: dict[int, str] = {}
+    lines = ["def replay(b, dtypes, owned):"]
+    for kind, fn, args, out in steps:
+        if kind == FREE:
+            lines.append("    " + " = ".join(f"b[{i}]" for i in args) + " = None")
         elif kind == ALIAS:
-            buf[out] = buf[take]
-        elif kind == FREE:
-            for i in take:
-                buf[i] = None
+            lines.append(f"    b[{out}] = b[{args}]")
         else:
-            _accumulate(buf, owned, out, buf[out], fn(*take(buf)), dtypes[out])
+            name = names.get(id(fn))
+            if name is None:
+                name = names[id(fn)] = f"f{len(names)}"
+                env[name] = fn
+            call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
+            lines.append(f"    b[{out}] = {call}" if kind == ASSIGN else
+                         f"    _accumulate(b, owned, {out}, b[{out}], {call}, dtypes[{out}])")
+    lines.append("    return None")
+    exec(builtins.compile("\n".join(lines), f"<{label}>", "exec"), env)
+    return env["replay"]
 
 
 class Plan:
@@ -403,25 +415,29 @@ class Plan:
                 gone_inference[index].append(i)
                 if i not in self.saved:
                     gone_recording[index].append(i)
-        self.forward_recording: list[tuple] = []
-        self.forward_inference: list[tuple] = []
+        recording_steps: list[tuple] = []
+        self._inference_steps: list[tuple] = []
         for (prim, inputs, params, out), recording, inference in zip(
                 ops, gone_recording, gone_inference):
             if prim is STOP_GRADIENT:
                 step: list[tuple] = [(ALIAS, None, inputs[0], out)]
             else:
                 forward = functools.partial(prim.forward, **params) if params else prim.forward
-                take = itemgetter(*inputs) if len(inputs) > 1 else itemgetter(
-                    slice(inputs[0], inputs[0] + 1))
-                step = [(ASSIGN, forward, take, out)]
+                step = [(ASSIGN, forward, inputs, out)]
                 if not self.values[out].shape:  # reductions may give NumPy scalars
-                    step.append((ASSIGN, np.asarray, itemgetter(slice(out, out + 1)), out))
-            self.forward_recording += step
-            self.forward_inference += step
+                    step.append((ASSIGN, np.asarray, (out,), out))
+            recording_steps += step
+            self._inference_steps += step
             if recording:
-                self.forward_recording.append((FREE, None, tuple(recording), None))
+                recording_steps.append((FREE, None, tuple(recording), None))
             if inference:
-                self.forward_inference.append((FREE, None, tuple(inference), None))
+                self._inference_steps.append((FREE, None, tuple(inference), None))
+        self.forward_recording = lower(recording_steps, f"{self.name}, forward")
+
+    @functools.cached_property
+    def forward_inference(self) -> Callable[[list, list, set], None]:
+        """The forward schedule under ``no_grad``: made at its first use."""
+        return lower(self._inference_steps, f"{self.name}, forward without the graph")
 
     def _probe(self, arguments: list[Tensor]) -> tuple[list[bool], dict]:
         """Run the sweep once on the traced values, as the eager sweep would, and note
@@ -434,7 +450,7 @@ class Plan:
         owned: set[int] = set()
         made_dense, seen = [], {}
         with np.errstate(all="ignore"):  # warnings belong to the calls, not to planning
-            replay(self.forward_recording, buf, self.dtypes, set())
+            self.forward_recording(buf, self.dtypes, set())
             for index, (out, name, selects, reads, y, passes, _) in enumerate(self.sweep):
                 g = grads.pop(out)
                 dense = type(g) in LAZY and not (type(g) is Product and selects)
@@ -479,13 +495,12 @@ class Plan:
             if out in joins:
                 axis, sources = joins[out]
                 entries = tuple(where.get(s, n + s) for s in sources)
-                steps.append((ASSIGN, functools.partial(_join, axis=axis),
-                              itemgetter(*entries), g))
+                steps.append((ASSIGN, functools.partial(_join, axis=axis), entries, g))
                 steps.append((FREE, None, entries, None))
             elif made_dense[index]:
                 steps.append((ASSIGN, functools.partial(_dense, dtype=self.values[out].dtype),
-                              itemgetter(slice(g, g + 1)), g))
-            take = itemgetter(g, y, *reads)
+                              (g,), g))
+            take = (g, y, *reads)
             for p, (vjp, target) in enumerate(passes):
                 found = seen[index, p]
                 if out in joined and target in joins:
@@ -507,7 +522,7 @@ class Plan:
             gone = gone if keep or not self.values[out].worth_freeing else (g, *gone)
             if gone:
                 steps.append((FREE, None, gone, None))
-        self.backward = steps
+        self.backward = lower(steps, f"{self.name}, backward")
         self.gradient_at = [where.get(s, n + s) for s in self.gradient_inputs]
 
     def _joins(self, seen: dict) -> dict[int, tuple[int, list]]:
@@ -554,8 +569,7 @@ class Plan:
         and the call's node in the graph when a gradient can flow back through it."""
         buf = self._buffer(arguments)
         record = bool(self.gradient_inputs) and grad_enabled()
-        replay(self.forward_recording if record else self.forward_inference, buf,
-               self.dtypes, set())
+        (self.forward_recording if record else self.forward_inference)(buf, self.dtypes, set())
         results: dict[int, Tensor] = self._record(buf, arguments) if record else {}
         for s in self.output_slots:
             if s in results:
@@ -635,7 +649,7 @@ class Plan:
         n = self.size
         for s, seed in zip(self.differentiable, seeds):
             buf[n + s] = seed
-        replay(self.backward, buf, self.dtypes, set())
+        self.backward(buf, self.dtypes, set())
         return [buf[i] for i in self.gradient_at]
 
 
