@@ -11,28 +11,40 @@ import minigrad as mg
 from lstm import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 REFERENCE = Path(__file__).parent / "fixtures" / "torch_reference.npz"
+GRU_REFERENCE = Path(__file__).parent / "fixtures" / "torch_gru_reference.npz"
+GRU_PARAMETERS = ("W_x", "W_h", "b_x", "b_h")
 TOL = {"rtol": 0, "atol": 1e-10}
+
+
+def _load(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
 
 
 @pytest.fixture(scope="module")
 def ref():
-    with np.load(REFERENCE, allow_pickle=False) as archive:
-        return {key: archive[key] for key in archive.files}
+    return _load(REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def gru_ref():
+    return _load(GRU_REFERENCE)
 
 
 def leaf(array):
     return mg.tensor(array, requires_grad=True)
 
 
-def load_weights(cells, ref, case):
+def load_weights(cells, ref, case, names=("W", "b")):
     for k, cell in enumerate(cells):
-        cell.load_state_dict({"W": ref[f"{case}/W{k}"], "b": ref[f"{case}/b{k}"]})
+        cell.load_state_dict({name: ref[f"{case}/{name}{k}"] for name in names})
 
 
-def assert_weight_grads(cells, ref, case):
+def assert_weight_grads(cells, ref, case, names=("W", "b")):
     for k, cell in enumerate(cells):
-        np.testing.assert_allclose(cell.W.grad, ref[f"{case}/dW{k}"], **TOL)
-        np.testing.assert_allclose(cell.b.grad, ref[f"{case}/db{k}"], **TOL)
+        for name in names:
+            np.testing.assert_allclose(getattr(cell, name).grad, ref[f"{case}/d{name}{k}"],
+                                       **TOL, err_msg=f"{name} of layer {k}")
 
 
 def test_reference_was_made_by_the_pinned_torch(ref):
@@ -68,18 +80,22 @@ def test_lstm_cell_matches_torch(ref):
 
 
 @pytest.mark.parametrize("layers", [1, 2])
-def test_rnn_layer_matches_torch(ref, layers):
-    case = f"rnn_l{layers}"
-    rnn = RNN(3, 4, num_layers=layers)
-    load_weights(rnn.cells, ref, case)
+@pytest.mark.parametrize("kind", ["rnn", "gru"])
+def test_rnn_and_gru_layers_match_torch(request, kind, layers):
+    """The layers whose state is one tensor: ys and h_n, and every gradient."""
+    ref = request.getfixturevalue("ref" if kind == "rnn" else "gru_ref")
+    layer_class, names = (RNN, ("W", "b")) if kind == "rnn" else (GRU, GRU_PARAMETERS)
+    case = f"{kind}_l{layers}"
+    layer = layer_class(3, 4, num_layers=layers)
+    load_weights(layer.cells, ref, case, names)
     xs, h0 = leaf(ref[f"{case}/xs"]), leaf(ref[f"{case}/h0"])
-    ys, hn = rnn(xs, h0)
+    ys, hn = layer(xs, h0)
     np.testing.assert_allclose(ys.data, ref[f"{case}/out_ys"], **TOL)
     np.testing.assert_allclose(hn.data, ref[f"{case}/out_hn"], **TOL)
     ((ys * ref[f"{case}/Rys"]).sum() + (hn * ref[f"{case}/Rhn"]).sum()).backward()
     np.testing.assert_allclose(xs.grad, ref[f"{case}/dxs"], **TOL)
     np.testing.assert_allclose(h0.grad, ref[f"{case}/dh0"], **TOL)
-    assert_weight_grads(rnn.cells, ref, case)
+    assert_weight_grads(layer.cells, ref, case, names)
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -174,57 +190,20 @@ def test_float32_layers_stay_float32(layer):
 
 # ---- the GRU: torch.nn.GRUCell and torch.nn.GRU, PyTorch's layout -------------------------
 
-GRU_REFERENCE = Path(__file__).parent / "fixtures" / "torch_gru_reference.npz"
-GRU_PARAMETERS = ("W_x", "W_h", "b_x", "b_h")
-
-
-@pytest.fixture(scope="module")
-def gru_ref():
-    with np.load(GRU_REFERENCE, allow_pickle=False) as archive:
-        return {key: archive[key] for key in archive.files}
-
-
-def load_gru(cells, ref, case):
-    for k, cell in enumerate(cells):
-        cell.load_state_dict({name: ref[f"{case}/{name}{k}"] for name in GRU_PARAMETERS})
-
-
-def assert_gru_grads(cells, ref, case):
-    for k, cell in enumerate(cells):
-        for name in GRU_PARAMETERS:
-            np.testing.assert_allclose(getattr(cell, name).grad, ref[f"{case}/d{name}{k}"],
-                                       **TOL, err_msg=f"{name} of layer {k}")
-
-
 def test_gru_reference_was_made_by_the_pinned_torch(gru_ref):
     assert str(gru_ref["torch_version"]).startswith("2.13.0")
 
 
 def test_gru_cell_matches_torch(gru_ref):
     cell = GRUCell(3, 4)
-    load_gru([cell], gru_ref, "gru_cell")
+    load_weights([cell], gru_ref, "gru_cell", GRU_PARAMETERS)
     x, h = leaf(gru_ref["gru_cell/x"]), leaf(gru_ref["gru_cell/h"])
     out = cell(x, h)
     np.testing.assert_allclose(out.data, gru_ref["gru_cell/out_h"], **TOL)
     (out * gru_ref["gru_cell/Rh"]).sum().backward()
     np.testing.assert_allclose(x.grad, gru_ref["gru_cell/dx"], **TOL)
     np.testing.assert_allclose(h.grad, gru_ref["gru_cell/dh"], **TOL)
-    assert_gru_grads([cell], gru_ref, "gru_cell")
-
-
-@pytest.mark.parametrize("layers", [1, 2])
-def test_gru_layer_matches_torch(gru_ref, layers):
-    case = f"gru_l{layers}"
-    gru = GRU(3, 4, num_layers=layers)
-    load_gru(gru.cells, gru_ref, case)
-    xs, h0 = leaf(gru_ref[f"{case}/xs"]), leaf(gru_ref[f"{case}/h0"])
-    ys, hn = gru(xs, h0)
-    np.testing.assert_allclose(ys.data, gru_ref[f"{case}/out_ys"], **TOL)
-    np.testing.assert_allclose(hn.data, gru_ref[f"{case}/out_hn"], **TOL)
-    ((ys * gru_ref[f"{case}/Rys"]).sum() + (hn * gru_ref[f"{case}/Rhn"]).sum()).backward()
-    np.testing.assert_allclose(xs.grad, gru_ref[f"{case}/dxs"], **TOL)
-    np.testing.assert_allclose(h0.grad, gru_ref[f"{case}/dh0"], **TOL)
-    assert_gru_grads(gru.cells, gru_ref, case)
+    assert_weight_grads([cell], gru_ref, "gru_cell", GRU_PARAMETERS)
 
 
 def test_gru_layout_init_names_and_scopes():
