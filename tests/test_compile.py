@@ -2,6 +2,7 @@
 gradients, call after call; it sees its captured weights change; it traces again for a
 new signature; and every eager error survives."""
 
+import importlib
 import weakref
 
 import numpy as np
@@ -11,6 +12,9 @@ import minigrad as mg
 from lstm import GRU, LSTM
 from minigrad.autograd import FREED_GRAPH
 from minigrad.tensor import mark_modified
+
+# the module (mg.compile, the attribute, is the function)
+compile_module = importlib.import_module("minigrad.compile")
 
 
 def rng():
@@ -43,8 +47,12 @@ def lstm_loss(model):
     return loss
 
 
+@pytest.mark.parametrize("schedule", ["generated", "interpreted"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_unrolls_agree_with_eager_over_several_calls_and_optimizer_steps(cell):
+def test_unrolls_agree_with_eager_over_several_calls_and_optimizer_steps(cell, schedule,
+                                                                         monkeypatch):
+    if schedule == "interpreted":  # what runs schedules too long to compile quickly
+        monkeypatch.setattr(compile_module, "GENERATED_STEPS_LIMIT", 0)
     r = rng()
     model = (LSTM(3, 5, num_layers=2, dtype=np.float64, rng=r) if cell == "lstm"
              else GRU(3, 5, num_layers=2, dtype=np.float64, rng=r))
@@ -77,6 +85,10 @@ def test_unrolls_agree_with_eager_over_several_calls_and_optimizer_steps(cell):
         optimizer.step()  # in place: the next call must read the new weights
         target.data = target.data + 0.1  # rebound: read too
     assert compiled.traces == 1
+    (plan,) = compiled.plans.values()
+    interpreted = plan.backward.__qualname__ == compile_module.interpret.__qualname__ + (
+        ".<locals>.replay")
+    assert interpreted == (schedule == "interpreted")
 
 
 def test_float32_stays_float32():
