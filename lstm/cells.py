@@ -54,31 +54,38 @@ def _check_sizes(cell: str, x: Any, states: tuple, input_size: int,
                              f"{state.shape}")
 
 
-class _Cell(Module):
-    """What both cells share: sizes, ``W: (p+q, m)``, ``b: (1, m)``, zero states."""
+class _StateCell(Module):
+    """What every cell shares: checked sizes, its scope name, zero states."""
 
     kind = "cell"
+    dtype: np.dtype  # the parameters' dtype, a property of each cell
 
-    def __init__(self, input_size: int, hidden_size: int, gates: int, bias: bool,
-                 dtype: Any, rng: np.random.Generator | None) -> None:
+    def _set_sizes(self, input_size: int, hidden_size: int) -> None:
         who = type(self).__name__
-        input_size = positive_int(who, "input_size", input_size)
-        hidden_size = positive_int(who, "hidden_size", hidden_size)
-        self.input_size, self.hidden_size = input_size, hidden_size
-        bound = 1.0 / np.sqrt(hidden_size)
-        m = gates * hidden_size
-        self.W = Parameter(uniform_init((input_size + hidden_size, m), bound, dtype, rng),
-                           name="W")
-        self.b = Parameter(uniform_init((1, m), bound, dtype, rng), name="b") if bias else None
+        self.input_size = positive_int(who, "input_size", input_size)
+        self.hidden_size = positive_int(who, "hidden_size", hidden_size)
         self.scope_name = self.kind
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.W.dtype
 
     def zeros(self, batch: int, name: str = "h0") -> mg.Tensor:
         """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
         return mg.tensor(np.zeros((batch, self.hidden_size), self.dtype), name=name)
+
+
+class _Cell(_StateCell):
+    """The RNN's and LSTM's: ``W: (p+q, m)``, ``b: (1, m)``, ``Z = concat([x, h]) @ W + b``."""
+
+    def __init__(self, input_size: int, hidden_size: int, gates: int, bias: bool,
+                 dtype: Any, rng: np.random.Generator | None) -> None:
+        self._set_sizes(input_size, hidden_size)
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        m = gates * self.hidden_size
+        self.W = Parameter(uniform_init((self.input_size + self.hidden_size, m), bound, dtype,
+                                        rng), name="W")
+        self.b = Parameter(uniform_init((1, m), bound, dtype, rng), name="b") if bias else None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W.dtype
 
     def _preactivation(self, x: Any, h: mg.Tensor) -> mg.Tensor:
         """``Z = concat([x, h]) @ W + b``: ``(B, p) , (B, q) -> (B, m)``."""
@@ -182,7 +189,7 @@ class LSTMCell(_Cell):
         return h_new, c_new
 
 
-class GRUCell(Module):
+class GRUCell(_StateCell):
     """The gated recurrent unit (Cho et al., 2014), in PyTorch's layout, blocks ``[r, z, n]``:
 
     ``r = sigmoid(x W_xr + b_xr + h W_hr + b_hr)``, ``z`` likewise,
@@ -208,23 +215,17 @@ class GRUCell(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
                  rng: np.random.Generator | None = None) -> None:
-        input_size = positive_int("GRUCell", "input_size", input_size)
-        hidden_size = positive_int("GRUCell", "hidden_size", hidden_size)
-        self.input_size, self.hidden_size = input_size, hidden_size
-        bound, m = 1.0 / np.sqrt(hidden_size), 3 * hidden_size
-        self.W_x = Parameter(uniform_init((input_size, m), bound, dtype, rng), name="W_x")
-        self.W_h = Parameter(uniform_init((hidden_size, m), bound, dtype, rng), name="W_h")
+        self._set_sizes(input_size, hidden_size)
+        p, q = self.input_size, self.hidden_size
+        bound, m = 1.0 / np.sqrt(q), 3 * q
+        self.W_x = Parameter(uniform_init((p, m), bound, dtype, rng), name="W_x")
+        self.W_h = Parameter(uniform_init((q, m), bound, dtype, rng), name="W_h")
         self.b_x = Parameter(uniform_init((1, m), bound, dtype, rng), name="b_x") if bias else None
         self.b_h = Parameter(uniform_init((1, m), bound, dtype, rng), name="b_h") if bias else None
-        self.scope_name = self.kind
 
     @property
     def dtype(self) -> np.dtype:
         return self.W_x.dtype
-
-    def zeros(self, batch: int, name: str = "h0") -> mg.Tensor:
-        """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
-        return mg.tensor(np.zeros((batch, self.hidden_size), self.dtype), name=name)
 
     def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
         """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
