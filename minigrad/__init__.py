@@ -75,10 +75,12 @@ from .ops import (
 )
 from .primitive import Primitive
 from .serialization import load, save
+from .verify import CompileMismatchError
 
 __all__ = [
-    "PRIMITIVES", "Primitive", "Tensor", "TracingError", "abs", "add", "arange", "argmax",
-    "argmin", "astype", "broadcast_to", "clip", "compile", "concat", "current_scope",
+    "PRIMITIVES", "CompileMismatchError", "Primitive", "Tensor", "TracingError", "abs",
+    "add", "arange", "argmax", "argmin", "astype", "broadcast_to", "clip", "compile", "concat",
+    "current_scope",
     "detect_anomaly", "div", "einsum",
     "enable_grad", "exp", "expand_dims", "eye", "flatten", "full", "getitem", "grad",
     "gradcheck", "hadamard", "index_add", "is_grad_enabled", "load", "log", "log_softmax",

@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 
 from .context import (
+    TracingError,
     anomaly_enabled,
     enable_grad,
     reset_differentiating,
     reset_retaining,
     set_differentiating,
     set_retaining,
+    tracing,
 )
 from .lazy import LAZY, Product, ProductSum, Scattered
 from .primitive import check_finite
@@ -119,6 +121,16 @@ def _modified_in_place(v: Node, x: Tensor) -> RuntimeError:
         f"gradient, but that tensor's data was modified in place after it was used (by an "
         f"optimizer step or load_state_dict); compute the output again from the updated "
         f"tensor, or call backward() before modifying it")
+
+
+def _refuse_while_tracing(what: str) -> None:
+    if tracing():
+        raise TracingError(
+            f"mg.compile: {what} inside a compiled function: a trace records the forward "
+            f"only, and the compiled call's own node already gives the gradients. Call "
+            f"backward() (or mg.grad) on the compiled function's result, outside it; for "
+            f"a gradient the function itself needs (a Newton step, a penalty on a "
+            f"gradient), call the function without mg.compile")
 
 
 def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -313,6 +325,7 @@ def _store_grad(t: Tensor, g: Any, owned: bool) -> None:
 def backward(root: Tensor, grad: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False) -> None:
     """See :meth:`Tensor.backward`."""
+    _refuse_while_tracing("backward()")
     seed = _seed(root, grad, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     if create_graph:
@@ -346,6 +359,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         (dx,) = mg.grad((x ** 3).sum(), x, create_graph=True)   # 3 x**2
         (d2x,) = mg.grad(dx.sum(), x)                            # 6 x
     """
+    _refuse_while_tracing("mg.grad")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:

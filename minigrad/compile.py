@@ -27,6 +27,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from operator import itemgetter
@@ -46,13 +47,22 @@ from .context import (
 )
 from .lazy import LAZY, Product, Scattered, _tiles
 from .primitive import STOP_GRADIENT, Primitive
-from .tensor import Node, Tensor, creation_number, make_tensor, nodes_leading_to
+from .signature import TENSOR, Guards, describe_call, differences, flatten, unflatten
+from .tensor import (
+    Node,
+    Tensor,
+    creation_number,
+    make_tensor,
+    new_creation_number,
+    nodes_leading_to,
+)
+from .verify import CompileMismatchError, check_against_eager
 
-__all__ = ["CompiledFunction", "Plan", "TracingError", "compile"]
+__all__ = ["CompileMismatchError", "CompiledFunction", "Plan", "TracingError", "compile"]
 
 
 def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile, as torch's
-            cache_size: int = 8) -> Any:
+            cache_size: int = 8, verify: int = 0) -> Any:
     """Compile ``fn(*tensors) -> Tensor or tuple of Tensors``: the first call for each
     signature traces it, later calls replay the trace as a flat schedule of NumPy calls.
 
@@ -61,57 +71,84 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
         step = mg.compile(loss_fn)     # or @mg.compile above the def
         loss = step(xs, h0, y)         # first call: traces loss_fn, then replays it
         loss.backward()                # gradients reach the arguments and captured leaves
+        print(step.explain())          # each signature traced, and why it traced again
 
-    What the replay sees, and what it freezes (as ``jax.jit`` does):
+    What a replay reads at every call (never silently stale):
 
     - Tensor arguments, and float NumPy arrays (passed to ``fn`` as tensors that do not
-      require grad), are read at every call. So are the tensors ``fn`` captures from the
-      enclosing scope (weights): their current ``.data``, whether an optimizer updated it
-      in place or rebound it.
-    - Everything else is frozen at trace time: **Python control flow** (``if``, ``for``
-      and their counts), Python numbers, other arguments (part of the signature: a new
-      value traces again), NumPy arrays made or captured inside ``fn``, random numbers
-      drawn inside ``fn``. Reading a tensor's value inside ``fn`` (``float(t)``,
-      ``t.item()``, ``if t > 0:``, ``np.asarray(t)``) raises :class:`TracingError`.
-    - A new signature traces again: tensor shapes, dtypes, which arguments require grad,
-      the other arguments' values, and the captured tensors' shapes, dtypes and
-      ``requires_grad``. The last ``cache_size`` plans are kept.
+      require grad).
+    - The tensors ``fn`` captures (weights): their current ``.data``, whether an optimizer
+      updated it in place or rebound it. A captured tensor that is itself a result
+      (``W2 = W * 2`` computed before the call) is read as it is now, never recomputed
+      from ``W``; gradients still flow into it and, through the eager graph, beyond it.
+    - Tensors made inside ``fn`` are new at every call, as in eager.
+
+    What is part of the signature (a change traces again; the last ``cache_size`` plans
+    are kept): tensor shapes, dtypes and ``requires_grad``; every other argument by exact
+    value (``0.0`` and ``-0.0`` differ, NaN is NaN); an argument object by identity, with
+    the attributes ``fn`` reads by name, and a Module with every tensor and number it
+    holds; the captured tensors' shapes, dtypes and ``requires_grad``. **Guards**: the
+    names ``fn`` reads from its globals and its closure, by identity (a tensor rebound to
+    another tensor traces again) or by exact value (numbers), a Module with its contents.
+
+    What stays frozen at trace time, as in ``jax.jit``: **Python control flow** on values
+    (``if``, ``for`` and their counts), random numbers drawn inside ``fn``, NumPy arrays
+    made or captured inside ``fn`` and a tensor's ``t.data`` read inside ``fn``, and the
+    globals of the functions ``fn`` calls (only ``fn``'s own globals and closure are
+    guarded). Reading a tensor's value in Python inside ``fn`` (``float(t)``,
+    ``t.item()``, ``if t > 0:``, ``np.asarray(t)``) raises :class:`TracingError`, and so
+    do ``backward()`` and ``mg.grad`` inside ``fn``. ``verify=N`` checks replays against
+    eager, which catches what is frozen and should not be.
 
     The result is what eager ``fn`` returns, values and gradients equal to rounding.
-    Under ``mg.no_grad()`` only the forward schedule runs and nothing is recorded; a
-    second ``backward()`` without ``retain_graph=True`` raises the eager error;
-    ``create_graph=True`` through a compiled call raises (call ``fn`` itself for higher
-    derivatives). Under ``mg.detect_anomaly()`` the function runs eagerly, so the error
-    names the op.
+    Under ``mg.no_grad()`` only the forward schedule runs and nothing is recorded;
+    outputs on separate subgraphs backpropagate separately, as eager ones do; a second
+    ``backward()`` through a freed part without ``retain_graph=True`` raises the eager
+    error; ``create_graph=True`` through a compiled call raises (call ``fn`` itself for
+    higher derivatives). Under ``mg.detect_anomaly()`` the function runs eagerly, so the
+    error names the op.
 
     Args:
         fn: the function; with no ``fn``, ``mg.compile(cache_size=...)`` is a decorator.
-        cache_size: how many signatures' plans to keep.
+        cache_size: how many signatures' plans to keep. Tracing past it warns, once per
+            function, with the reason (see ``explain()``).
+        verify: the first ``verify`` replays of each signature also run ``fn`` eagerly and
+            compare outputs and gradients (for random cotangents); a difference raises
+            :class:`CompileMismatchError`.
     """
     if fn is None:
-        return lambda f: CompiledFunction(f, cache_size)
-    return CompiledFunction(fn, cache_size)
+        return lambda f: CompiledFunction(f, cache_size, verify)
+    return CompiledFunction(fn, cache_size, verify)
 
 
 class CompiledFunction:
     """A function traced once per signature and replayed (see :func:`compile`).
 
     ``traces`` counts the traces so far; ``plans`` maps each cached signature to its
-    :class:`Plan`.
+    :class:`Plan`; ``verified`` counts the replays checked against eager.
     """
 
-    def __init__(self, fn: Callable[..., Any], cache_size: int = 8) -> None:
+    def __init__(self, fn: Callable[..., Any], cache_size: int = 8, verify: int = 0) -> None:
         if not callable(fn):
             raise TypeError(f"mg.compile: expected a function, got {type(fn).__name__}")
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
             raise ValueError(f"mg.compile: cache_size must be a positive integer, got "
                              f"{cache_size!r}")
+        if isinstance(verify, bool) or not isinstance(verify, int) or verify < 0:
+            raise ValueError(f"mg.compile: verify must be a non-negative integer (the "
+                             f"replays to check against eager), got {verify!r}")
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self.cache_size = cache_size
+        self.verify = verify
+        self.verified = 0
         self.plans: OrderedDict[Any, Plan] = OrderedDict()
         self.traces = 0
+        self._guards = Guards(fn)
+        self._history: list[tuple[str, list[str]]] = []  # per trace: signature, reasons
+        self._last: dict[str, dict[str, str]] | None = None  # the latest call's description
+        self._warned = False
 
     def __repr__(self) -> str:
         return f"<minigrad compiled {getattr(self.fn, '__qualname__', self.fn)!r}>"
@@ -120,88 +157,93 @@ class CompiledFunction:
         if tracing() or anomaly_enabled():
             return self.fn(*args, **kwargs)  # inlined into an outer trace / eager errors
         tensors: list[Tensor] = []
-        structure = _flatten((args, kwargs), tensors)
+        structure = flatten((args, kwargs), tensors, self._guards.attributes)
         key = (structure, tuple([(t.data.shape, t.data.dtype, t.requires_grad)
-                                 for t in tensors]))
+                                 for t in tensors]), self._guards.key())
         plan = self.plans.get(key)
         if plan is None or not plan.captured_unchanged():
-            plan = self._trace(structure, tensors, key)
-        else:
-            self.plans.move_to_end(key)
-        return plan.run(tensors)
+            plan = self._trace(structure, tensors, key, plan)
+            return plan.run(tensors)
+        self.plans.move_to_end(key)
+        self._last = plan.description
+        result = plan.run(tensors)
+        if plan.verified < self.verify:
+            plan.verified += 1
+            self.verified += 1
+            check_against_eager(self.fn, args, kwargs, tensors, result, plan)
+        return result
 
-    def _trace(self, structure: Any, tensors: list[Tensor], key: Any) -> Plan:
+    def explain(self) -> str:
+        """Every signature traced so far, and for each retrace what changed from the call
+        before it: which argument (its shape, dtype, requires_grad or value), which
+        guarded name, which captured tensor."""
+        lines = [f"mg.compile({self.name}): {self.traces} trace(s), {len(self.plans)} of "
+                 f"at most {self.cache_size} plans cached, {self.verified} replay(s) "
+                 f"verified against eager"]
+        for k, (signature, reasons) in enumerate(self._history, 1):
+            lines.append(f"trace {k}: " + ("; ".join(reasons) if reasons else "first call"))
+            lines.append(f"    signature: {signature}")
+        return "\n".join(lines)
+
+    def _trace(self, structure: Any, tensors: list[Tensor], key: Any,
+               stale: Plan | None) -> Plan:
         """Run ``fn`` eagerly while tracing, on stand-ins of the tensor arguments that
         require grad (so every op they reach is recorded), and plan what it did."""
+        description = describe_call(structure, tensors, self._guards.labels(), key[2])
+        if stale is not None:
+            reasons = stale.captured_changes()
+        elif self._last is None:
+            reasons = []
+        else:
+            reasons = differences(self._last, description) or ["an earlier signature, "
+                                                                "evicted from the cache"]
+        self._history.append((_one_line(description), reasons))
+        self._last = description
         stand_ins = []
         for t in tensors:
             s = make_tensor(t.data, True, None)
             s._name = t._name
             stand_ins.append(s)
-        with tracing_switch(True), enable_grad():
-            args, kwargs = _unflatten(structure, iter(stand_ins))
+        since = new_creation_number()
+        with tracing_switch(since), enable_grad():
+            args, kwargs = unflatten(structure, iter(stand_ins))
             result = self.fn(*args, **kwargs)
         outputs: list[Tensor] = []
         output_structure = _flatten_outputs(result, outputs, self.name)
+        del result
         plan = Plan(f"compiled {self.name}", stand_ins, [t.requires_grad for t in tensors],
-                    outputs, output_structure)
+                    outputs, output_structure, since)
+        plan.description = description
         self.traces += 1
         self.plans[key] = plan
         self.plans.move_to_end(key)
-        while len(self.plans) > self.cache_size:
+        if len(self.plans) > self.cache_size:
             self.plans.popitem(last=False)
+            if not self._warned:
+                self._warned = True
+                warnings.warn(f"mg.compile({self.name}) traced again past its cache_size of "
+                              f"{self.cache_size} (trace {self.traces}), because "
+                              f"{'; '.join(reasons) or 'of a new signature'}. Each trace "
+                              f"costs an eager call and planning; keep that from changing "
+                              f"between calls, or raise cache_size. step.explain() lists "
+                              f"every trace and its reason.", RuntimeWarning, stacklevel=3)
         return plan
 
 
-# ---- arguments and results: nested tuples, lists and dicts of tensors --------------------
-
-_TENSOR = "tensor"
-
-
-def _flatten(value: Any, tensors: list[Tensor]) -> Any:
-    """Append the tensors in ``value`` (float arrays become tensors) to ``tensors`` and
-    return a hashable description of everything else (part of the signature)."""
-    if isinstance(value, Tensor):
-        tensors.append(value)
-        return _TENSOR
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        tensors.append(make_tensor(value, False, None))
-        return _TENSOR
-    if type(value) in (tuple, list):
-        return (type(value), tuple([_flatten(v, tensors) for v in value]))
-    if type(value) is dict:
-        return (dict, tuple([(k, _flatten(v, tensors)) for k, v in value.items()]))
-    if isinstance(value, np.ndarray):  # integer or boolean: a static value
-        return (np.ndarray, value.dtype.str, value.shape, value.tobytes())
-    try:
-        hash(value)
-    except TypeError:
-        raise TypeError(f"mg.compile: cannot pass an argument of type {type(value).__name__}; "
-                        f"pass tensors, NumPy arrays, numbers or tuples, lists and dicts of "
-                        f"them") from None
-    return (type(value), value)
+def _one_line(description: dict[str, dict[str, str]]) -> str:
+    parts = []
+    for label, aspects in description.items():
+        if label.startswith("argument"):
+            parts.append(f"{label} " + " ".join(f"{k}={v}" for k, v in aspects.items()))
+    return "; ".join(parts) or "no arguments"
 
 
-def _unflatten(structure: Any, tensors: Any) -> Any:
-    """The value :func:`_flatten` described, with the next tensor of ``tensors`` for each
-    tensor."""
-    if structure is _TENSOR:
-        return next(tensors)
-    kind = structure[0]
-    if kind in (tuple, list):
-        return kind(_unflatten(s, tensors) for s in structure[1])
-    if kind is dict:
-        return {k: _unflatten(s, tensors) for k, s in structure[1]}
-    if kind is np.ndarray:
-        _, dtype, shape, data = structure
-        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
-    return structure[1]
-
+# ---- results: nested tuples, lists and dicts of tensors -----------------------------------
 
 def _flatten_outputs(value: Any, outputs: list[Tensor], name: str) -> Any:
     if isinstance(value, Tensor):
         outputs.append(value)
-        return _TENSOR
+        return TENSOR
     if type(value) in (tuple, list):
         return (type(value), tuple([_flatten_outputs(v, outputs, name) for v in value]))
     if type(value) is dict:
@@ -307,6 +349,21 @@ def interpret(steps: list[tuple]) -> Callable[[list, list, set], None]:
     return replay
 
 
+class _Group:
+    """The backward of some of a plan's outputs: those whose graphs share a node, which an
+    eager backward frees together. Outputs on separate subgraphs are separate groups, so
+    ``a.backward(); b.backward()`` works as in eager. Each group is one node of the eager
+    graph, with its own backward schedule."""
+
+    __slots__ = ("outputs", "sweep", "gradient_inputs", "backward", "gradient_at",
+                 "primitive", "output_primitives", "marker")
+
+    def __init__(self, outputs: list[int]) -> None:
+        self.outputs = outputs  # the differentiable output slots, in output order
+        self.sweep: list[tuple] = []
+        self.gradient_inputs: list[int] = []
+
+
 class Plan:
     """One traced signature of a compiled function, ready to replay.
 
@@ -323,19 +380,26 @@ class Plan:
     must be made dense gets its own step. (A VJP's output shape and type depend on shapes
     only, as for every primitive here; its values are never frozen.)
 
+    The trace stops at the function's boundary (``since``, the creation number at which
+    it began): a tensor computed before it is read like a captured leaf, and a leaf made
+    inside is made anew at every replay.
+
     Args:
         name: the op name the call's graph node gets ("compiled loss_fn").
         arguments: the tensors the trace ran on, one per tensor argument.
         requires_grad: for each argument, whether the caller's tensor requires grad.
         outputs: the tensors the trace returned; ``output_structure`` how they nest.
+        since: the creation number at which the trace began.
     """
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
-                 outputs: list[Tensor], output_structure: Any) -> None:
+                 outputs: list[Tensor], output_structure: Any, since: int) -> None:
         self.name = name
         self.output_structure = output_structure
-        roots = [t._node for t in outputs if t._node is not None]
-        nodes = sorted(nodes_leading_to(roots), key=creation_number)
+        self.description: dict[str, dict[str, str]] = {}  # the call it was traced for
+        self.verified = 0  # replays checked against eager (verify=N)
+        inside = [t._node for t in outputs if t._node is not None and t._node._seq >= since]
+        nodes = sorted(nodes_leading_to(inside), key=creation_number)
         self.values: list[_Value] = []
         constants: list[Any] = []  # each value's constant, None for the others
         needs_grad: list[bool] = []  # per value: does a gradient flow to it
@@ -354,14 +418,29 @@ class Plan:
         self.captured: list[Tensor] = []  # the tensors fn captured, read at every call
         self.captured_slots: list[int] = []
         self._captured_state: list[tuple] = []
+        # leaves fn makes (mg.tensor(..., requires_grad=True)) that a caller can see:
+        # made anew at every replay, from the traced value
+        self.fresh: list[tuple[int, np.ndarray, bool, str | None]] = []
+        returned = {id(t) for t in outputs}
 
         def slot_of_leaf(t: Tensor) -> int:
-            if id(t) not in slot_of:
-                slot_of[id(t)] = new_slot(t.shape, t.dtype, grad=t.requires_grad)
+            """The slot of a tensor the trace did not compute (a captured leaf, a result
+            computed before the trace, or a leaf made inside)."""
+            if id(t) in slot_of:
+                return slot_of[id(t)]
+            made_inside = t._node is None and t._seq >= since
+            if made_inside and not t.requires_grad and id(t) not in returned:
+                s = new_slot(t.shape, t.dtype, t.data)  # a constant, as a number would be
+            elif made_inside:
+                s = new_slot(t.shape, t.dtype, grad=t.requires_grad)
+                self.fresh.append((s, t.data.copy(), t.requires_grad, t._name))
+            else:
+                s = new_slot(t.shape, t.dtype, grad=t.requires_grad)
                 self.captured.append(t)
-                self.captured_slots.append(slot_of[id(t)])
+                self.captured_slots.append(s)
                 self._captured_state.append((t.data.shape, t.data.dtype, t.requires_grad))
-            return slot_of[id(t)]
+            slot_of[id(t)] = s
+            return s
 
         ops: list[tuple] = []  # (primitive, input slots, params, output slot), as traced
         self.node_slots: set[int] = set()  # the values a replay computes
@@ -378,7 +457,11 @@ class Plan:
             slot_of[id(n)] = new_slot(n.shape, n.dtype, grad=grad)
             self.node_slots.add(slot_of[id(n)])
             ops.append((n.prim, tuple(inputs), n.params, slot_of[id(n)]))
-        self.output_slots = [slot_of[id(t._node)] if t._node is not None else slot_of_leaf(t)
+            n.inputs = n.saved = n.out = None  # the trace's graph is done with: its memory
+            # goes now, before the probe fills a buffer of the same size
+        del nodes, inside
+        self.output_slots = [slot_of[id(t._node)] if t._node is not None
+                             and id(t._node) in slot_of else slot_of_leaf(t)
                              for t in outputs]
         # the outputs a gradient comes back through: results that depend on a value
         # requiring grad (an argument or captured tensor returned as is is itself)
@@ -387,18 +470,24 @@ class Plan:
         self.size = n = len(self.values)
         self.template = [*constants, *[None] * n, *self.values]
         self.dtypes = [v.dtype for v in self.values] * 2
-        self._plan_sweep(ops, needs_grad, constants)
-        self._plan_forward(ops)
-        self._plan_backward(*self._probe(arguments))
-
-    def _plan_sweep(self, ops: list[tuple], needs_grad: list[bool], constants: list) -> None:
-        """The eager sweep's decisions, made once: the nodes a gradient reaches, newest
-        first, each with the inputs it passes a gradient to, where its VJPs' arguments are
-        in the buffer, and which saved arrays it reads for the last time."""
-        n = self.size
-        receives = set(self.differentiable)
-        sweep: list[list] = []
         self.saved: set[int] = set()  # the values some VJP reads
+        self.groups = [self._plan_sweep(group, ops, needs_grad, constants)
+                       for group in _connected(self.differentiable, ops)]
+        self.gradient_inputs = list(dict.fromkeys(
+            s for group in self.groups for s in group.gradient_inputs))
+        self._plan_forward(ops)
+        for group in self.groups:
+            self._plan_backward(group, *self._probe(group, arguments))
+
+    def _plan_sweep(self, group: _Group, ops: list[tuple], needs_grad: list[bool],
+                    constants: list) -> _Group:
+        """The eager sweep's decisions for one group, made once: the nodes a gradient
+        reaches, newest first, each with the inputs it passes a gradient to, where its
+        VJPs' arguments are in the buffer, and which saved arrays it reads for the last
+        time."""
+        n = self.size
+        receives = set(group.outputs)
+        sweep: list[list] = []
         for prim, inputs, params, out in reversed(ops):
             if out not in receives:
                 continue
@@ -425,9 +514,10 @@ class Plan:
         for i, index in last_read.items():
             if i in self.node_slots and self.values[i].worth_freeing:
                 sweep[index][6] += (i,)
-        self.sweep = [tuple(step) for step in sweep]
-        self.gradient_inputs = [s for s in (*self.argument_slots, *self.captured_slots)
-                                if s in receives]
+        group.sweep = [tuple(step) for step in sweep]
+        group.gradient_inputs = [s for s in (*self.argument_slots, *self.captured_slots,
+                                             *[f[0] for f in self.fresh]) if s in receives]
+        return group
 
     def _plan_forward(self, ops: list[tuple]) -> None:
         """The forward schedules, with the graph (a result goes after its last use unless
@@ -468,19 +558,21 @@ class Plan:
         """The forward schedule under ``no_grad``: made at its first use."""
         return lower(self._inference_steps, f"{self.name}, forward without the graph")
 
-    def _probe(self, arguments: list[Tensor]) -> tuple[list[bool], dict]:
+    def _probe(self, group: _Group, arguments: list[Tensor]) -> tuple[list[bool], dict]:
         """Run the sweep once on the traced values, as the eager sweep would, and note
         which nodes' gradients arrive lazy and must be made dense, and for each VJP what
         it returned: whether its gradient is ready for its input (``exact``), whether it
-        is ``g`` itself, and whether it is ``g`` scattered into a slice (getitem's)."""
-        buf = self._buffer(arguments)
+        is ``g`` itself, and whether it is ``g`` scattered into a slice (getitem's). Saved
+        arrays go after their last read, as in a replay, so that planning peaks no higher
+        than a call does."""
+        buf = self._buffer(self._inputs(arguments, fresh=False))
         grads: dict[int, Any] = {s: np.ones(self.values[s].shape, self.values[s].dtype)
-                                 for s in self.differentiable}
+                                 for s in group.outputs}
         owned: set[int] = set()
         made_dense, seen = [], {}
         with np.errstate(all="ignore"):  # warnings belong to the calls, not to planning
             self.forward_recording(buf, self.dtypes, set())
-            for index, (out, name, selects, reads, y, passes, _) in enumerate(self.sweep):
+            for index, (out, name, selects, reads, y, passes, gone) in enumerate(group.sweep):
                 g = grads.pop(out)
                 dense = type(g) in LAZY and not (type(g) is Product and selects)
                 made_dense.append(dense)
@@ -499,9 +591,12 @@ class Plan:
                         _accumulate(grads, owned, target, grads[target], gx, x.dtype)
                     else:
                         grads[target] = gx
+                del args, g
+                for i in gone:
+                    buf[i] = None
         return made_dense, seen
 
-    def _plan_backward(self, made_dense: list[bool], seen: dict) -> None:
+    def _plan_backward(self, group: _Group, made_dense: list[bool], seen: dict) -> None:
         """Lower the sweep to steps. Per node: make its gradient dense if the probe saw it
         lazy, or join it in one pass from slices that tile it; per input, its VJP (behind
         the gradient door unless the probe saw an exact gradient), nothing for a VJP that
@@ -509,17 +604,17 @@ class Plan:
         name), or nothing for a slice joined later; then release what is read for the
         last time."""
         n = self.size
-        joins = self._joins(seen)
+        joins = self._joins(group, seen)
         joined = {source for _, sources in joins.values() for source in sources}
         where: dict[int, int] = {}  # a value's gradient is at buf[where.get(s, n + s)]
         renamed: set[int] = set()  # buffer entries another value's gradient now uses
-        reached: set[int] = set(self.differentiable)
+        reached: set[int] = set(group.outputs)
         # a gradient made of several is a private buffer, added to in place: it can
         # take another value's name only if nothing else shares it
-        summed = {t for t, count in Counter(t for step in self.sweep for _, t in step[5]).items()
+        summed = {t for t, count in Counter(t for step in group.sweep for _, t in step[5]).items()
                   if count > 1}
         steps: list[tuple] = []
-        for index, (out, name, _, reads, y, passes, gone) in enumerate(self.sweep):
+        for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
             g = where.get(out, n + out)
             if out in joins:
                 axis, sources = joins[out]
@@ -551,17 +646,27 @@ class Plan:
             gone = gone if keep or not self.values[out].worth_freeing else (g, *gone)
             if gone:
                 steps.append((FREE, None, gone, None))
-        self.backward = lower(steps, f"{self.name}, backward")
-        self.gradient_at = [where.get(s, n + s) for s in self.gradient_inputs]
+        group.backward = lower(steps, f"{self.name}, backward")
+        group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
+        group.marker = np.empty((0,), self.values[group.outputs[0]].dtype)
+        group.primitive = Primitive(self.name, _called_through_plan,
+                                    vjp_each=functools.partial(self._vjp, group))
+        # for several outputs, output k's primitive: its VJP hands the gradient to the
+        # group's tape and passes on an empty one, so the group's node runs once, after
+        # all its outputs (it is older than each of them)
+        group.output_primitives = [
+            Primitive(f"{self.name}[{k}]", _called_through_plan,
+                      functools.partial(_hand_over, k, group.marker))
+            for k in range(len(group.outputs))]
 
-    def _joins(self, seen: dict) -> dict[int, tuple[int, list]]:
+    def _joins(self, group: _Group, seen: dict) -> dict[int, tuple[int, list]]:
         """The node values whose gradient is only slices of other nodes' gradients
         (``Z``'s four gate blocks) that tile it along one axis: ``{value: (axis,
         [source values in order])}``. One concatenation makes each, where the
         eager sweep scatters each slice into zeros."""
         pieces: dict[int, list] = {}
         other: set[int] = set()
-        for index, (out, _, _, _, _, passes, _) in enumerate(self.sweep):
+        for index, (out, _, _, _, _, passes, _) in enumerate(group.sweep):
             for p, (_, target) in enumerate(passes):
                 where = seen[index, p].scattered_at
                 if where is None or target not in self.node_slots:
@@ -585,73 +690,87 @@ class Plan:
                 return False
         return True
 
-    def _buffer(self, arguments: list[Tensor]) -> list:
+    def captured_changes(self) -> list[str]:
+        """What :meth:`captured_unchanged` found changed, in words (for ``explain()``)."""
+        changes = []
+        for k, (t, state) in enumerate(zip(self.captured, self._captured_state)):
+            label = f"captured tensor {t.name!r}" if t.name else f"captured tensor {k}"
+            for aspect, old, new in zip(("shape", "dtype", "requires_grad"), state,
+                                        (t.data.shape, t.data.dtype, t.requires_grad)):
+                if old != new:
+                    changes.append(f"{label}: {aspect} {old} -> {new}")
+        return changes
+
+    def differentiated(self, arguments: list[Tensor]) -> list[tuple[str, Tensor]]:
+        """The tensors a call's gradients go to, each with a label for messages (made-inside
+        leaves, new at every call, are left out)."""
+        labelled = []
+        for k, (s, t) in enumerate(zip(self.argument_slots, arguments)):
+            if s in self.gradient_inputs:
+                labelled.append((repr(t.name) if t.name else f"argument tensor {k}", t))
+        for k, (s, t) in enumerate(zip(self.captured_slots, self.captured)):
+            if s in self.gradient_inputs:
+                labelled.append((repr(t.name) if t.name else
+                                 f"captured tensor {k} (shape {t.shape})", t))
+        return labelled
+
+    def _inputs(self, arguments: list[Tensor], fresh: bool = True) -> dict[int, Tensor]:
+        """The tensor at each input slot for one call: the arguments, the captured tensors,
+        and new leaves for the ones ``fn`` makes (``fresh``; else the traced values)."""
+        inputs = dict(zip(self.argument_slots, arguments))
+        inputs.update(zip(self.captured_slots, self.captured))
+        for s, data, requires_grad, name in self.fresh:
+            t = make_tensor(data.copy() if fresh else data, requires_grad, None)
+            t._name, t._seq = name, new_creation_number()
+            inputs[s] = t
+        return inputs
+
+    def _buffer(self, inputs: dict[int, Tensor]) -> list:
         buf = self.template.copy()
-        for s, t in zip(self.argument_slots, arguments):
-            buf[s] = t.data
-        for s, t in zip(self.captured_slots, self.captured):
+        for s, t in inputs.items():
             buf[s] = t.data
         return buf
 
     def run(self, arguments: list[Tensor]) -> Any:
         """Replay on ``arguments`` (one tensor per tensor argument): the forward schedule,
-        and the call's node in the graph when a gradient can flow back through it."""
-        buf = self._buffer(arguments)
+        and the call's nodes in the graph when a gradient can flow back through it."""
+        inputs = self._inputs(arguments)
+        buf = self._buffer(inputs)
         record = bool(self.gradient_inputs) and grad_enabled()
         (self.forward_recording if record else self.forward_inference)(buf, self.dtypes, set())
-        results: dict[int, Tensor] = self._record(buf, arguments) if record else {}
+        results: dict[int, Tensor] = self._record(buf, inputs) if record else {}
         for s in self.output_slots:
-            if s in results:
-                continue
-            if s in self.argument_slots:
-                results[s] = arguments[self.argument_slots.index(s)]
-            elif s in self.captured_slots:
-                results[s] = self.captured[self.captured_slots.index(s)]
-            else:
-                results[s] = make_tensor(buf[s], False, None)
+            if s not in results:
+                results[s] = inputs[s] if s in inputs else make_tensor(buf[s], False, None)
         return _unflatten_outputs(self.output_structure,
                                   iter([results[s] for s in self.output_slots]))
 
-    def _record(self, buf: list, arguments: list[Tensor]) -> dict[int, Tensor]:
-        """The call's node: its inputs are the arguments and captured tensors that get a
-        gradient; one output is the node's own, several hang off it (``output_primitives``)."""
-        by_slot = dict(zip(self.argument_slots, arguments))
-        by_slot.update(zip(self.captured_slots, self.captured))
-        inputs = tuple(vertex(by_slot[s]) for s in self.gradient_inputs)
+    def _record(self, buf: list, inputs: dict[int, Tensor]) -> dict[int, Tensor]:
+        """The call's nodes, one per group: its inputs are the arguments and captured
+        tensors that get a gradient from the group's outputs; one output is the node's
+        own, several hang off it (``output_primitives``)."""
         gradient_inputs = set(self.gradient_inputs)
-        watched = [t for s, t in by_slot.items() if s not in gradient_inputs and t._node is None]
-        tape = _Tape(buf, len(self.differentiable), self.name, watched)
-        if len(self.differentiable) == 1:
-            s = self.differentiable[0]
-            node = Node(self.primitive, inputs, {}, (tape,), None, buf[s])
+        watched = [t for s, t in inputs.items() if s not in gradient_inputs and t._node is None]
+        results = {}
+        for group in self.groups:
+            vertices = tuple(vertex(inputs[s]) for s in group.gradient_inputs)
+            tape = _Tape(buf, len(group.outputs), self.name, watched)
+            if len(group.outputs) == 1:
+                s = group.outputs[0]
+                node = Node(group.primitive, vertices, {}, (tape,), None, buf[s])
+                tape.seq = node._seq
+                results[s] = make_tensor(buf[s], True, node)
+                continue
+            node = Node(group.primitive, vertices, {}, (tape,), None, group.marker)
             tape.seq = node._seq
-            return {s: make_tensor(buf[s], True, node)}
-        node = Node(self.primitive, inputs, {}, (tape,), None, self._marker)
-        tape.seq = node._seq
-        return {s: make_tensor(buf[s], True, Node(output_prim, (node,), None, None, None, buf[s]))
-                for s, output_prim in zip(self.differentiable, self.output_primitives)}
+            for s, output_prim in zip(group.outputs, group.output_primitives):
+                results[s] = make_tensor(buf[s], True,
+                                         Node(output_prim, (node,), None, None, None, buf[s]))
+        return results
 
-    @functools.cached_property
-    def primitive(self) -> Primitive:
-        """The compiled call as a primitive: its VJP is the backward schedule."""
-        return Primitive(self.name, _called_through_plan, vjp_each=self._vjp)
-
-    @functools.cached_property
-    def output_primitives(self) -> list[Primitive]:
-        """For several outputs, output k's primitive: its VJP hands the gradient to the
-        call's tape and passes on an empty one, so the call's node runs once, after all
-        its outputs (it is older than each of them)."""
-        return [Primitive(f"{self.name}[{k}]", _called_through_plan,
-                          functools.partial(_hand_over, k, self._marker))
-                for k in range(len(self.differentiable))]
-
-    @functools.cached_property
-    def _marker(self) -> np.ndarray:
-        return np.empty((0,), self.values[self.differentiable[0]].dtype)
-
-    def _vjp(self, k: int, g: Any, y: Any, tape: _Tape) -> Any:
-        """The gradient for the call's input ``k``: the sweep asks for each input in turn
-        (k = 0, 1, ...); the first asking runs the backward schedule for all of them."""
+    def _vjp(self, group: _Group, k: int, g: Any, y: Any, tape: _Tape) -> Any:
+        """The gradient for the group node's input ``k``: the sweep asks for each input in
+        turn (k = 0, 1, ...); the first asking runs the backward schedule for all of them."""
         if isinstance(g, Tensor):
             raise RuntimeError(f"backward: create_graph=True cannot differentiate through "
                                f"{self.name} (a compiled function); call the function "
@@ -660,26 +779,59 @@ class Plan:
             for t in tape.watched:
                 if t._version > tape.seq:
                     raise _modified_in_place(tape, t)
-            if len(self.differentiable) == 1:
+            if len(group.outputs) == 1:
                 seeds = [g]
             else:
                 seeds = [np.zeros(self.values[s].shape, self.values[s].dtype) if seed is None
-                         else seed for seed, s in zip(tape.output_grads, self.differentiable)]
+                         else seed for seed, s in zip(tape.output_grads, group.outputs)]
                 tape.output_grads = [None] * len(seeds)
-            tape.input_grads = self._run_backward(seeds, tape, not retaining_graph())
+            tape.input_grads = self._run_backward(group, seeds, tape, not retaining_graph())
         tape.last_k = k
         return tape.input_grads[k]
 
-    def _run_backward(self, seeds: list, tape: _Tape, consume: bool) -> list:
-        """Seed the outputs' gradients, run the backward schedule, and return the gradient
-        of each input of the call; without ``consume`` (retain_graph) on a copy of the
-        buffer, so that the saved arrays stay for the next backward."""
+    def _run_backward(self, group: _Group, seeds: list, tape: _Tape, consume: bool) -> list:
+        """Seed the outputs' gradients, run the group's backward schedule, and return the
+        gradient of each of its inputs; without ``consume`` (retain_graph) on a copy of
+        the buffer, so that the saved arrays stay for the next backward."""
         buf = tape.buf if consume else tape.buf.copy()
         n = self.size
-        for s, seed in zip(self.differentiable, seeds):
+        for s, seed in zip(group.outputs, seeds):
             buf[n + s] = seed
-        self.backward(buf, self.dtypes, set())
-        return [buf[i] for i in self.gradient_at]
+        group.backward(buf, self.dtypes, set())
+        return [buf[i] for i in group.gradient_at]
+
+
+def _connected(outputs: list[int], ops: list[tuple]) -> list[_Group]:
+    """The differentiable outputs in groups whose graphs share a node (union-find over
+    the ops, newest first: an op joins the groups of the outputs that reach it)."""
+    if len(outputs) <= 1:
+        return [_Group(outputs)] if outputs else []
+    parent = list(range(len(outputs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    reaching: dict[int, int] = {s: k for k, s in enumerate(outputs)}  # node -> an output
+    produced = {out for *_, out in ops}  # leaves shared by two outputs join nothing
+    for _, inputs, _, out in reversed(ops):
+        k = reaching.get(out)
+        if k is None:
+            continue
+        for i in inputs:
+            if i not in produced:
+                continue
+            other = reaching.get(i)
+            if other is None:
+                reaching[i] = k
+            elif root(other) != root(k):
+                parent[root(other)] = root(k)
+    groups: dict[int, list[int]] = {}
+    for k, s in enumerate(outputs):
+        groups.setdefault(root(k), []).append(s)
+    return [_Group(members) for members in groups.values()]
 
 
 def _fits(gx: Any, x: _Value) -> bool:
@@ -738,7 +890,7 @@ def _hand_over(k: int, marker: np.ndarray, g: Any, y: Any, call: Node) -> np.nda
 
 
 def _unflatten_outputs(structure: Any, tensors: Any) -> Any:
-    if structure is _TENSOR:
+    if structure is TENSOR:
         return next(tensors)
     kind, items = structure
     if kind is dict:

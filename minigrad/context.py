@@ -19,8 +19,10 @@ _scope: ContextVar[str | None] = ContextVar("minigrad_scope", default=None)
 _anomaly: ContextVar[bool] = ContextVar("minigrad_anomaly", default=False)
 # the graph vertex whose VJPs a create_graph backward is running (for anomaly messages)
 _differentiating: ContextVar[Any] = ContextVar("minigrad_differentiating", default=None)
-# mg.compile is tracing a function: every op is recorded, reading a value is refused
-_tracing: ContextVar[bool] = ContextVar("minigrad_tracing", default=False)
+# mg.compile is tracing a function: every op is recorded, reading a value is refused. The
+# value is the creation number at which the trace began (0 when not tracing): tensors
+# computed before it are the function's inputs, never traced back through.
+_tracing: ContextVar[int] = ContextVar("minigrad_tracing", default=0)
 # the backward sweep running now keeps the graph (retain_graph=True)
 _retaining: ContextVar[bool] = ContextVar("minigrad_retaining", default=False)
 
@@ -50,10 +52,12 @@ def refuse_while_tracing(what: str) -> None:
             f"the function without mg.compile")
 
 
-def tracing_switch(on: bool) -> AbstractContextManager[None]:
-    """Turn tracing on (or off) inside: every op records its node, even with no input
-    requiring grad, and reading a tensor's value raises :class:`TracingError`."""
-    return _switched(_tracing, on)
+def tracing_switch(since: int) -> AbstractContextManager[None]:
+    """Trace inside (``since`` > 0: the creation number at which the trace begins; 0 turns
+    tracing off): every op records its node, even with no input requiring grad, reading a
+    tensor's value raises :class:`TracingError`, and a tensor computed before ``since``
+    enters the trace as an input, as a leaf does."""
+    return _switched(_tracing, since)
 
 
 def set_retaining(retain: bool) -> Token:

@@ -19,7 +19,7 @@ from numpy.exceptions import AxisError
 
 from .lazy import Product, Scattered, is_basic_index
 from .primitive import Primitive
-from .tensor import Tensor, make_tensor, to_float_array
+from .tensor import Tensor, constant_tensor, to_float_array
 
 # ---- helpers shared by arrays and Tensors (so VJPs run on both) -------------------------
 
@@ -39,7 +39,7 @@ def _value(x: Any) -> np.ndarray:
 def _zeros_like(x: Any) -> Any:
     """Zeros of ``x``'s shape and dtype: a constant Tensor for a Tensor, else an array."""
     zeros = np.zeros(x.shape, x.dtype)
-    return make_tensor(zeros, False, None) if isinstance(x, Tensor) else zeros
+    return constant_tensor(zeros) if isinstance(x, Tensor) else zeros
 
 
 def _exp(x: Any) -> Any:
@@ -300,7 +300,7 @@ TensorLike = Any  # a Tensor, an ndarray, a Python number or a (nested) list of 
 def _as_tensor(x: TensorLike, who: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    return make_tensor(to_float_array(x, None, who), False, None)
+    return constant_tensor(to_float_array(x, None, who))
 
 
 def add(a: TensorLike, b: TensorLike) -> Tensor:

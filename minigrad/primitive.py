@@ -21,7 +21,7 @@ import numpy as np
 from numpy.exceptions import AxisError
 
 from .context import anomaly_enabled, differentiating, grad_enabled, scope_now, tracing
-from .tensor import Node, Tensor, make_tensor, to_float_array
+from .tensor import Node, Tensor, constant_tensor, make_tensor, to_float_array
 
 VJP = Callable[..., Any]
 
@@ -92,7 +92,10 @@ class Primitive:
             out = self.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
             raise self._error(arrays, params, error) from None
-        vertices = tuple([a._node or a for a in args]) if requires_grad or tracing() else None
+        if tracing():
+            vertices: tuple | None = tuple([traced_vertex(a) for a in args])
+        else:
+            vertices = tuple([a._node or a for a in args]) if requires_grad else None
         return self._result(out, vertices, arrays, params or None)
 
     def unary(self, x: Any, **params: Any) -> Tensor:
@@ -104,8 +107,12 @@ class Primitive:
             out = self.forward(data, **params) if params else self.forward(data)
         except (ValueError, IndexError) as error:
             raise self._error([data], params, error) from None
-        return self._result(out, (x._node or x,) if x.requires_grad or tracing() else None,
-                            (data,) if self.saves_inputs else None, params or None)
+        if tracing():
+            vertices: tuple | None = (traced_vertex(x),)
+        else:
+            vertices = (x._node or x,) if x.requires_grad else None
+        return self._result(out, vertices, (data,) if self.saves_inputs else None,
+                            params or None)
 
     def binary(self, a: Any, b: Any) -> Tensor:
         """``self(a, b)``, faster for two Tensors and no parameters (the hot path)."""
@@ -116,8 +123,11 @@ class Primitive:
             out = self.forward(x, y)
         except (ValueError, IndexError) as error:
             raise self._error([x, y], {}, error) from None
-        vertices = ((a._node or a, b._node or b)
-                    if a.requires_grad or b.requires_grad or tracing() else None)
+        if tracing():
+            vertices: tuple | None = (traced_vertex(a), traced_vertex(b))
+        else:
+            vertices = ((a._node or a, b._node or b)
+                        if a.requires_grad or b.requires_grad else None)
         return self._result(out, vertices, (x, y) if self.saves_inputs else None, None)
 
     def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
@@ -130,9 +140,13 @@ class Primitive:
             out = self.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
             raise self._error(arrays, params, error) from None
-        vertices = (tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
-                    if any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
-                    or tracing() else None)
+        if tracing():
+            vertices: tuple | None = tuple(traced_vertex(a) if isinstance(a, Tensor) else a
+                                           for a in inputs)
+        elif any(isinstance(a, Tensor) and a.requires_grad for a in inputs):
+            vertices = tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
+        else:
+            vertices = None
         return self._result(out, vertices, arrays, params or None)
 
     def _result(self, out: Any, vertices: tuple | None, arrays: Sequence[np.ndarray] | None,
@@ -159,7 +173,7 @@ class Primitive:
         if isinstance(value, Tensor):
             return value
         if dtype is None:  # no tensor among the arguments: this one becomes one
-            return make_tensor(to_float_array(value, None, self.name), False, None)
+            return constant_tensor(to_float_array(value, None, self.name))
         if isinstance(value, np.generic) and value.dtype.kind in "iuf":
             value = value.item()  # NumPy scalars are weak too, as Python numbers are
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -188,6 +202,14 @@ class Primitive:
                 pass
         extra = "".join(f", {k}={v!r}" for k, v in params.items())
         return f"{self.name}: invalid input shapes {_shapes(arrays)}{extra}: {error}"
+
+
+def traced_vertex(t: Tensor) -> Node | Tensor:
+    """A tensor's vertex in a trace: its node if the trace computed it; otherwise the
+    tensor itself, an input of the traced function whose current value a replay reads
+    (a result computed before the trace is never recomputed from what it came from)."""
+    node = t._node
+    return t if node is None or node._seq < tracing() else node
 
 
 #: What ``detach()`` and a ``no_grad`` block record while ``mg.compile`` traces: the

@@ -496,7 +496,13 @@ def _as_gradient(t: Tensor, value: Any) -> np.ndarray:
 _new_tensor = _new_node = object.__new__
 # Creation numbers: an op's inputs always exist before its output, so sorting by this
 # number is a topological order.
-_next_seq = count().__next__
+_next_seq = count(1).__next__
+
+
+def new_creation_number() -> int:
+    """A creation number newer than everything made so far (at least 1): what ``mg.compile``
+    marks the start of a trace with."""
+    return _next_seq()
 
 
 def make_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Tensor:
@@ -509,6 +515,14 @@ def make_tensor(data: np.ndarray, requires_grad: bool, node: Node | None) -> Ten
     t.scope = scope_now() if node is None else node.scope
     t._node = node
     t._seq = t._version = 0
+    return t
+
+
+def constant_tensor(data: np.ndarray) -> Tensor:
+    """A leaf that does not require grad, made by an op from a non-tensor argument. It has
+    a creation number, so a compiled function can tell it was made inside the trace."""
+    t = make_tensor(data, False, None)
+    t._seq = _next_seq()
     return t
 
 

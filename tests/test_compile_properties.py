@@ -78,7 +78,7 @@ def test_compiled_programs_agree_with_eager(case):
     def fn(x, y):
         return run(program, [x, y, *captured])
 
-    compiled = mg.compile(fn)
+    compiled = mg.compile(fn, verify=2)  # replays also checked against eager by verify
     for call in range(3):
         args = [mg.tensor(d + call, requires_grad=r) for d, r in zip(data[:2], requires[:2])]
         leaves = [t for t in (*args, *captured) if t.requires_grad]
@@ -103,3 +103,4 @@ def test_compiled_programs_agree_with_eager(case):
         for cap in captured:  # the next call must see the new values
             cap.data = cap.data * 0.5 + 0.25
     assert compiled.traces == 1
+    assert compiled.verified == 2
