@@ -66,6 +66,15 @@ class _StateCell(Module):
         self.hidden_size = positive_int(who, "hidden_size", hidden_size)
         self.scope_name = self.kind
 
+    def _batch_of(self, x: Any) -> int:
+        """B of an input ``x: (B, input_size)``, checked before any state is made from it."""
+        who = type(self).__name__
+        if not isinstance(x, (mg.Tensor, np.ndarray, list, tuple)):
+            raise TypeError(f"{who}: x must be a Tensor or an array of shape (B, "
+                            f"{self.input_size}), got {type(x).__name__} {x!r:.40}")
+        _check_sizes(who, x, (), self.input_size, self.hidden_size)
+        return np.shape(x)[0]
+
     def zeros(self, batch: int, name: str = "h0") -> mg.Tensor:
         """A zero state ``(batch, hidden_size)`` in the parameters' dtype."""
         return mg.tensor(np.zeros((batch, self.hidden_size), self.dtype), name=name)
@@ -122,7 +131,7 @@ class RNNCell(_Cell):
     def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
         """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
         check_state_kind("RNNCell", h, pair=False)
-        h = self.zeros(np.shape(x)[0]) if h is None else h
+        h = self.zeros(self._batch_of(x)) if h is None else h
         _check_sizes("RNNCell", x, (h,), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):
             Z = self._preactivation(x, h)
@@ -172,7 +181,7 @@ class LSTMCell(_Cell):
         ``-> (h_new, c_new)``, each ``(B, q)``."""
         if state is not None:
             check_state_kind("LSTMCell", state, pair=True)
-        h, c = self.zero_state(np.shape(x)[0]) if state is None else state
+        h, c = self.zero_state(self._batch_of(x)) if state is None else state
         _check_sizes("LSTMCell", x, (h, c), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):
             Z = self._preactivation(x, h)
@@ -230,7 +239,7 @@ class GRUCell(_StateCell):
     def forward(self, x: Any, h: mg.Tensor | None = None) -> mg.Tensor:
         """``x: (B, p)``, ``h: (B, q)`` or None for zeros ``-> h_new: (B, q)``."""
         check_state_kind("GRUCell", h, pair=False)
-        h = self.zeros(np.shape(x)[0]) if h is None else h
+        h = self.zeros(self._batch_of(x)) if h is None else h
         _check_sizes("GRUCell", x, (h,), self.input_size, self.hidden_size)
         with mg.scope(self.scope_name):
             gx = mg.matmul(x, self.W_x)

@@ -20,7 +20,8 @@ from typing import BinaryIO
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None] | bytes | str
                  ) -> Path:
     """Write ``path`` all at once: ``write`` is the content (bytes or text) or a function
-    that writes it to a binary file. Returns the path.
+    that writes it to a binary file. Returns the path. If ``path`` is a symbolic link, the
+    file it points to is replaced and the link kept.
 
     Example::
 
@@ -29,7 +30,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
         >>> atomic_write(path, "hello").read_text()
         'hello'
     """
-    path = Path(path)
+    given = Path(path)
+    # a symbolic link stays one: its target gets the new content
+    path = Path(os.path.realpath(given)) if given.is_symlink() else given
     temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     # os.open with mode 0o666 lets the umask decide the permissions, as open() would
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -46,7 +49,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
         temporary.unlink(missing_ok=True)
         raise
     _sync_directory(path.parent)
-    return path
+    return given
 
 
 def _sync_directory(directory: Path) -> None:

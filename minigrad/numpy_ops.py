@@ -5,8 +5,11 @@ the functions after them are the public API (several are one-line compositions, 
 that is exact and as fast). Every primitive here joins :data:`minigrad.ops.PRIMITIVES`.
 
 Ties and corners follow PyTorch: ``maximum``/``minimum`` and ``max``/``min`` share the
-gradient equally among equal values (``torch.amax``'s rule), ``abs`` has gradient 0 at 0,
-``clip`` passes the gradient where ``lo <= x <= hi``.
+gradient equally among equal values (``torch.amax``'s rule), ``maximum``/``minimum`` pass
+it to both operands where one is NaN, ``abs`` has gradient 0 at 0, ``clip`` passes the
+gradient where ``lo <= x <= hi``, and the exponent's gradient of ``a ** b`` at ``a = 0``
+is 0 for ``b >= 0`` and ``-inf`` for ``b < 0``. Where torch gives NaN, ``std``'s
+gradient at zero spread is the subgradient 0.
 """
 
 from __future__ import annotations
@@ -27,24 +30,25 @@ from .tensor import Tensor
 Axis = int | tuple[int, ...] | None
 
 
-def _ties(a: Any, b: Any, wins: Any) -> np.ndarray:
-    """1 where ``a`` wins, 1/2 where ``a == b``, else 0: how much of the gradient of
-    ``maximum(a, b)`` (or ``minimum``) goes to ``a``."""
+def _ties(a: Any, b: Any, loses: Any) -> np.ndarray:
+    """How much of the gradient of ``maximum(a, b)`` (``loses=np.less``) or ``minimum``
+    (``np.greater``) goes to ``a``: 1/2 where ``a == b``, 0 where ``a`` loses, else 1.
+    Where either is NaN nobody loses, so the gradient passes to both (as in torch)."""
     a, b = _value(a), _value(b)
-    return np.where(wins(a, b), 1.0, np.where(a == b, 0.5, 0.0))
+    return np.where(a == b, 0.5, np.where(loses(a, b), 0.0, 1.0))
 
 
 # ---- elementwise --------------------------------------------------------------------------
 
 _maximum = Primitive(
     "maximum", np.maximum,
-    lambda g, y, a, b: g * _ties(a, b, np.greater).astype(g.dtype),
-    lambda g, y, a, b: g * _ties(b, a, np.greater).astype(g.dtype), saves="inputs")
+    lambda g, y, a, b: g * _ties(a, b, np.less).astype(g.dtype),
+    lambda g, y, a, b: g * _ties(b, a, np.less).astype(g.dtype), saves="inputs")
 
 _minimum = Primitive(
     "minimum", np.minimum,
-    lambda g, y, a, b: g * _ties(a, b, np.less).astype(g.dtype),
-    lambda g, y, a, b: g * _ties(b, a, np.less).astype(g.dtype), saves="inputs")
+    lambda g, y, a, b: g * _ties(a, b, np.greater).astype(g.dtype),
+    lambda g, y, a, b: g * _ties(b, a, np.greater).astype(g.dtype), saves="inputs")
 
 _abs = Primitive("abs", np.abs, lambda g, y, x: g * np.sign(_value(x)).astype(g.dtype),
                  saves="inputs")
@@ -92,11 +96,13 @@ def _power_vjp_base(g: Any, y: Any, a: Any, b: Any) -> Any:
 
 
 def _power_vjp_exponent(g: Any, y: Any, a: Any, b: Any) -> Any:
-    # d(a**b)/db = a**b log(a), taken as 0 where a == 0 (as torch.pow does)
+    # d(a**b)/db = a**b log(a), taken as 0 where a == 0 and b >= 0 (as torch.pow does);
+    # where a == 0 and b < 0 it is inf * -inf = -inf, torch's value too
+    zero = (_value(a) == 0) & (_value(b) >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = g * y * (a.log() if isinstance(a, Tensor) else np.log(a))
-    return where(_value(a) == 0, 0.0, grad) if isinstance(grad, Tensor) else np.where(
-        _value(a) == 0, 0.0, grad).astype(grad.dtype)
+    return where(zero, 0.0, grad) if isinstance(grad, Tensor) else np.where(
+        zero, 0.0, grad).astype(grad.dtype)
 
 
 _power = Primitive("power", np.power, _power_vjp_base, _power_vjp_exponent, saves="both")
@@ -138,6 +144,28 @@ def _var_vjp(g: Any, y: Any, x: Any, axis: Axis, keepdims: bool, ddof: int) -> A
 _var = Primitive("var", lambda x, axis, keepdims, ddof: np.var(x, axis=axis, ddof=ddof,
                                                                keepdims=keepdims),
                  _var_vjp, saves="inputs")
+
+
+def _std_vjp(g: Any, y: Any, x: Any, axis: Axis, keepdims: bool, ddof: int) -> Any:
+    # d std / dx = (x - mean) / (dof * std); where std is 0 (a constant row, one element)
+    # the subgradient 0 is taken, as abs takes 0 at 0
+    centred = x - x.mean(axis=axis, keepdims=True)
+    dof = _count(x.shape, axis) - ddof
+    spread = _unreduce(y, x.shape, axis, keepdims)
+    flat = _value(spread) == 0
+    if isinstance(spread, Tensor):
+        grad = _unreduce(g, x.shape, axis, keepdims) * centred / (where(flat, 1.0, spread)
+                                                                  * dof)
+        return where(flat, 0.0, grad)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = _unreduce(g, x.shape, axis, keepdims) * centred / (
+            np.where(flat, 1.0, spread) * (dof if dof > 0 else math.nan))
+    return np.where(flat, 0.0, grad).astype(grad.dtype)
+
+
+_std = Primitive("std", lambda x, axis, keepdims, ddof: np.std(x, axis=axis, ddof=ddof,
+                                                               keepdims=keepdims),
+                 _std_vjp, saves="both")
 
 
 # ---- shape ---------------------------------------------------------------------------------
@@ -206,6 +234,11 @@ def _explicit(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> str:
     if len(terms) != len(shapes):
         raise ValueError(f"einsum: {subscripts!r} names {len(terms)} operands, got "
                          f"{len(shapes)}")
+    for j, term in enumerate([*terms, output]):
+        if term.count(".") != (3 if "..." in term else 0):  # NumPy's rule, and its words
+            where = f"operand {j}" if j < len(terms) else "the output"
+            raise ValueError(f"einsum: the subscripts string {subscripts!r} contains a '.' "
+                             f"that is not part of one ellipsis ('...') in {where}")
     spare = [c for c in string.ascii_uppercase + string.ascii_lowercase if c not in subscripts]
     dots = builtins.max((len(shape) - (len(term) - 3) for term, shape in zip(terms, shapes)
                          if "..." in term), default=0)
@@ -354,12 +387,16 @@ def var(x: TensorLike, axis: Axis = None, keepdims: bool = False, ddof: int = 0)
 def std(x: TensorLike, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """The standard deviation along ``axis``: ``sqrt(var(x, axis, keepdims, ddof))``.
 
+    Its gradient is ``(x - mean) / ((n - ddof) std)``. Where the spread is zero (a 0-d
+    input, an axis of length 1, a constant row) it takes the subgradient 0, as ``abs``
+    does at 0 (torch gives NaN there).
+
     Example::
 
         >>> mg.std(mg.tensor([1.0, 3.0])).item()
         1.0
     """
-    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+    return _std.unary(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 def argmax(x: TensorLike, axis: int | None = None) -> np.ndarray:
@@ -436,6 +473,9 @@ def pad(x: TensorLike, pad_width: Any, value: float = 0.0) -> Tensor:
         array([0., 1., 2., 0., 0.])
     """
     x = _as_tensor(x, "pad")
+    if x.ndim == 0:  # nothing to pad, as numpy.pad returns a 0-d array as it is
+        _pad_pairs(pad_width, 1)
+        return x
     return _pad.unary(x, pairs=_pad_pairs(pad_width, x.ndim), value=value)
 
 
@@ -504,7 +544,7 @@ _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, 
 
 PRIMITIVES.update({p.name: p for p in (
     _maximum, _minimum, _abs, _sqrt, _clip, _where, _softmax, _power, _astype, _max, _min,
-    _var, _pad, _einsum)})
+    _var, _std, _pad, _einsum)})
 
 __all__ = ["abs", "argmax", "argmin", "astype", "clip", "einsum", "expand_dims", "flatten",
            "max", "maximum", "min", "minimum", "pad", "softmax", "sqrt", "squeeze", "std",

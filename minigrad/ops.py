@@ -18,7 +18,7 @@ import numpy as np
 from numpy.exceptions import AxisError
 
 from .lazy import Product, Scattered, is_basic_index
-from .primitive import Primitive
+from .primitive import Primitive, stacked
 from .tensor import Tensor, constant_tensor, to_float_array
 
 # ---- helpers shared by arrays and Tensors (so VJPs run on both) -------------------------
@@ -298,6 +298,9 @@ TensorLike = Any  # a Tensor, an ndarray, a Python number or a (nested) list of 
 
 
 def _as_tensor(x: TensorLike, who: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    x = stacked(x) if type(x) in (list, tuple) else x  # a list of tensors keeps its gradient
     if isinstance(x, Tensor):
         return x
     return constant_tensor(to_float_array(x, None, who))

@@ -131,11 +131,18 @@ class Adam(Optimizer):
             mark_modified(p)
 
 
-def clip_grad_norm(params: Iterable[Parameter] | Tensor, max_norm: float) -> float:
+def clip_grad_norm(params: Iterable[Parameter] | Tensor, max_norm: float,
+                   error_if_nonfinite: bool = False) -> float:
     """Scale all gradients together so their global L2 norm is at most ``max_norm``.
 
-    Returns the norm before clipping, as ``torch.nn.utils.clip_grad_norm_``. Each
-    parameter counts once, however often it is listed; ``max_norm=inf`` only measures.
+    Returns the norm before clipping (computed in float64), as
+    ``torch.nn.utils.clip_grad_norm_``, and scales as it does: by ``max_norm / (norm +
+    1e-6)`` where that is below 1, so a NaN norm makes every gradient NaN. Each parameter
+    counts once, however often it is listed; ``max_norm=inf`` only measures a finite norm.
+
+    Args:
+        error_if_nonfinite: raise RuntimeError, and leave the gradients as they are, if
+            the norm is NaN or infinite.
 
     Example::
 
@@ -149,9 +156,15 @@ def clip_grad_norm(params: Iterable[Parameter] | Tensor, max_norm: float) -> flo
         params = [params]
     unique = {id(p): p for p in params}.values()
     grads = [p.grad for p in unique if p.grad is not None]
-    total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
-    scale = max_norm / (total + 1e-6)
-    if scale < 1:
+    total = math.sqrt(math.fsum(float(np.vdot(g64, g64)) for g64 in
+                                (g.astype(np.float64, copy=False) for g in grads)))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm: the total norm of the gradients is {total}; "
+                           f"a gradient holds NaN or inf (mg.detect_anomaly() names the "
+                           f"op). Pass error_if_nonfinite=False to scale them anyway")
+    with np.errstate(invalid="ignore"):
+        scale = max_norm / (total + 1e-6)
+    if not scale >= 1:  # NaN too, as torch's clamp(max=1) keeps NaN
         for g in grads:
             g *= scale
     return total

@@ -132,7 +132,9 @@ class Primitive:
 
     def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
         """Bring Python numbers and arrays among the arguments to the tensors' dtype;
-        they stay in the graph as constants."""
+        they stay in the graph as constants. A list or tuple holding tensors is stacked
+        (its gradient is never dropped)."""
+        args = tuple([stacked(a) if type(a) in (list, tuple) else a for a in args])
         dtype = next((a.data.dtype for a in args if isinstance(a, Tensor)), None)
         inputs = tuple(self._constant(a, dtype) for a in args)
         arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
@@ -202,6 +204,28 @@ class Primitive:
                 pass
         extra = "".join(f", {k}={v!r}" for k, v in params.items())
         return f"{self.name}: invalid input shapes {_shapes(arrays)}{extra}: {error}"
+
+
+def stacked(value: Any) -> Any:
+    """A list or tuple that holds tensors (at any depth), as one tensor stacked along new
+    leading axes, as HIPS autograd does: ``mg.mean([x, x + 2])`` differentiates through
+    both. Anything else is returned as it is."""
+    if not _holds_tensor(value):
+        return value
+    from .ops import stack  # ops is built on this module
+
+    return stack([stacked(v) if type(v) in (list, tuple) else v for v in value])
+
+
+def _holds_tensor(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor):
+            return True
+        if type(v) in (list, tuple):
+            stack.extend(v)
+    return False
 
 
 def traced_vertex(t: Tensor) -> Node | Tensor:

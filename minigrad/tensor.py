@@ -311,12 +311,16 @@ class Tensor:
         return ops.getitem(self, index)
 
     # ---- methods ----------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+            dtype: None = None, out: None = None) -> Tensor:
+        """Sum over ``axis`` (all axes by default), as ``numpy.sum`` (``np.sum(t)`` too)."""
+        _numpy_keywords("sum", dtype, out)
         return ops.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+             dtype: None = None, out: None = None) -> Tensor:
+        """Mean over ``axis`` (all axes by default), as ``numpy.mean`` (``np.mean(t)`` too)."""
+        _numpy_keywords("mean", dtype, out)
         return ops.mean(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -350,21 +354,28 @@ class Tensor:
     def abs(self) -> Tensor:
         return numpy_ops.abs(self)
 
-    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+    def clip(self, lo: float | None, hi: float | None, *, out: None = None) -> Tensor:
+        _numpy_keywords("clip", None, out)
         return numpy_ops.clip(self, lo, hi)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Any = None, keepdims: bool = False, *, out: None = None) -> Tensor:
         """The largest element along ``axis``; ties share the gradient (``mg.max``)."""
+        _numpy_keywords("max", None, out)
         return numpy_ops.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: Any = None, keepdims: bool = False, *, out: None = None) -> Tensor:
         """The smallest element along ``axis``; ties share the gradient (``mg.min``)."""
+        _numpy_keywords("min", None, out)
         return numpy_ops.min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
+            dtype: None = None, out: None = None) -> Tensor:
+        _numpy_keywords("var", dtype, out)
         return numpy_ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
+            dtype: None = None, out: None = None) -> Tensor:
+        _numpy_keywords("std", dtype, out)
         return numpy_ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def argmax(self, axis: int | None = None) -> np.ndarray:
@@ -476,6 +487,19 @@ def mark_modified(t: Tensor) -> None:
 #: The creation number of the latest in-place change to any tensor: nodes made after it
 #: cannot have seen stale data, so the sweep checks only older ones.
 LAST_MODIFIED = [0]
+
+
+def _numpy_keywords(method: str, dtype: Any, out: Any) -> None:
+    """NumPy's functions pass ``dtype=None`` and ``out=None`` to a tensor's method
+    (``np.sum(t)`` calls ``t.sum(axis=None, dtype=None, out=None)``): fine. Anything else
+    cannot be honoured by a differentiable result."""
+    if out is not None:
+        raise TypeError(f"{method}: out= is not supported on a Tensor: a result is a new "
+                        f"tensor in the graph, never written into an existing array; drop "
+                        f"out= (and use t.data for a plain NumPy result)")
+    if dtype is not None:
+        raise TypeError(f"{method}: dtype= is not supported on a Tensor; cast first with "
+                        f"t.astype({np.dtype(dtype).name!r}), which is differentiable")
 
 
 def _as_gradient(t: Tensor, value: Any) -> np.ndarray:

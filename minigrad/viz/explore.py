@@ -273,7 +273,8 @@ def _unit_dot(graph: _Graph, members: list[int], local: dict[int, int],
     clusters: dict[tuple[str, ...], graphviz.Digraph] = {}
     for j, x in enumerate(stubs):
         v = graph.vertices[x]
-        picture.node(f"S{j}", label=f"{v.name or v.op} {labels.shape(v.shape)}", id=f"S{j}",
+        picture.node(f"S{j}", label=f"<{labels.text(v.name or v.op)} {labels.shape(v.shape)}>",
+                     id=f"S{j}",
                      shape="box", style="rounded,dashed", fontcolor="#666666",
                      **{"class": "stub"})
     for n in members:
@@ -283,7 +284,7 @@ def _unit_dot(graph: _Graph, members: list[int], local: dict[int, int],
         if inner:
             target = clusters.setdefault(inner, graphviz.Digraph(
                 name=f"cluster_{len(clusters)}", graph_attr={
-                    "label": labels.text("/".join(inner)), "style": "rounded",
+                    "label": f"<{labels.text('/'.join(inner))}>", "style": "rounded",
                     "color": "#999999"}))
         target.node(f"L{local[n]}", label=_vertex_label(v), id=f"L{local[n]}",
                     shape="box" if v.is_leaf or v.name is not None else "ellipse",
@@ -370,13 +371,16 @@ def _page(graph: _Graph, views: list[dict], title: str) -> str:
     values = {
         "STYLE": (STATIC / "explorer.css").read_text(encoding="utf-8"),
         "SCRIPT": (STATIC / "explorer.js").read_text(encoding="utf-8"),
-        "DATA": json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
+        # every < > & escaped: no name can end the script or open a comment in it
+        "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(
+            ">", "\\u003e").replace("&", "\\u0026"),
         "UNITS": units, "VIEWS": view_choice, "HIGHLIGHT": highlight, "LEGEND": _legend(),
         "SWEEP_MAX": str(len(views[0]["sweep"])), "TITLE": html.escape(title),
     }
     template = (STATIC / "explorer.html").read_text(encoding="utf-8")
     # one pass over the template: nothing filled in is scanned for placeholders again
-    return re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)], template)
+    return labels.page(re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)],
+                              template))
 
 
 def _unit_html(graph: _Graph, k: int, unit: str, svg: str) -> str:

@@ -9,13 +9,16 @@ from typing import Any
 
 import numpy as np
 
-# control characters (but line breaks and tabs) and lone surrogates: dot rejects them
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# control characters (but line breaks), tabs and lone surrogates: dot rejects them
+_UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def text(value: Any) -> str:
-    """User text made safe for an HTML-like Graphviz label: markup escaped, line breaks
-    kept, control characters shown as ``\\xNN``."""
+    """User text made safe for an HTML-like Graphviz label (the one sanitizer of every
+    picture: ``draw_graph`` and the explorer): markup escaped, line breaks kept, control
+    characters and tabs shown as ``\\xNN``, lone surrogates as U+FFFD. Quotes and
+    backslashes need nothing, inside ``<...>``."""
     return html.escape(_UNPRINTABLE.sub(_visible, str(value)), quote=True).replace(
         "\n", "<br/>")
 
@@ -23,6 +26,12 @@ def text(value: Any) -> str:
 def _visible(match: re.Match) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else "\ufffd"
+
+
+def page(html_text: str) -> str:
+    """A finished HTML page with any lone surrogate (from a user's name) replaced, so it
+    can be written as UTF-8."""
+    return _SURROGATE.sub("\ufffd", html_text)
 
 
 def name(value: Any) -> str:
