@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from minigrad.norms import l2
 
 from .layers import LSTM, RNN
 from .models import SequenceModel
@@ -43,7 +44,7 @@ def gradient_flow(model: SequenceModel | RNN | LSTM, xs: Any, targets: Any = Non
     else:
         loss = hs[-1].sum()
     grads = mg.grad(loss, hs, allow_unused=True)
-    return np.array([0.0 if g is None else float(np.linalg.norm(g.data)) for g in grads])
+    return np.array([0.0 if g is None else l2(g.data) for g in grads])
 
 
 def decay_per_step(norms: np.ndarray, max_lag: int | None = None) -> float:

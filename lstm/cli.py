@@ -18,6 +18,7 @@ from pathlib import Path
 
 from minigrad.files import atomic_write
 
+from .memory import check_fits, needed_bytes
 from .models import CELLS
 from .tasks import TASKS
 
@@ -35,7 +36,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") \
+            from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
@@ -205,6 +210,15 @@ def _demo(args: argparse.Namespace) -> int:
         settings.lags = tuple(args.lags)
     if args.seeds:
         settings.seeds = args.seeds
+    from .training import TrainConfig
+
+    run_config, T = TrainConfig(), max(settings.lags)
+    check_fits(f"demo --lags {' '.join(map(str, settings.lags))} --jobs {settings.jobs}",
+               settings.jobs * max(needed_bytes(c, 2, run_config.hidden_size, T,
+                                                run_config.batch_size, 4,
+                                                extra_elements=2 * settings.test_size * T
+                                                * run_config.hidden_size)
+                                   for c in CELLS))
     run(settings, args.out)
     return 0
 
@@ -212,6 +226,11 @@ def _demo(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .training import ProgressBar, TrainConfig, train
 
+    check_fits(f"train --cell {args.cell} --hidden {args.hidden} --T {args.T} --batch "
+               f"{args.batch} --test-size {args.test_size}",
+               needed_bytes(args.cell, TASKS[args.task].input_size, args.hidden, args.T,
+                            args.batch, 4, extra_elements=2 * args.test_size * args.T
+                            * (TASKS[args.task].input_size + args.hidden)))
     config = TrainConfig(task=args.task, cell=args.cell, T=args.T, hidden_size=args.hidden,
                          batch_size=args.batch, steps=args.steps,
                          lr=TASKS[args.task].lr if args.lr is None else args.lr, clip=args.clip,
@@ -237,6 +256,8 @@ def _train(args: argparse.Namespace) -> int:
 def _gradflow(args: argparse.Namespace) -> int:
     from . import gradflow
 
+    check_fits(f"gradflow --hidden {args.hidden} --steps {args.steps}",
+               max(needed_bytes(c, 2, args.hidden, args.steps, 32, 4) for c in CELLS))
     print(f"measuring ||dL/dh_t|| of {', '.join(CELLS)} over T={args.steps} steps, "
           f"{args.seeds} seeds each ...", file=sys.stderr, flush=True)
     flows = gradflow.measure(T=args.steps, hidden_size=args.hidden, seeds=args.seeds)
@@ -248,6 +269,8 @@ def _gradflow(args: argparse.Namespace) -> int:
 def _graph(args: argparse.Namespace) -> int:
     from .pictures import draw_unrolled
 
+    check_fits(f"graph --cell {args.cell} --hidden {args.hidden} --steps {args.steps}",
+               needed_bytes(args.cell, 2, args.hidden, args.steps, 1))
     if args.depth is None and args.steps > FULL_DEPTH_STEPS:
         print(f"python -m lstm graph: {args.steps} steps at full depth may take dot minutes "
               f"to lay out (50 took 11 s, 150 took 6 min); --depth 1 draws one box per "
@@ -262,6 +285,8 @@ def _graph(args: argparse.Namespace) -> int:
 def _explore(args: argparse.Namespace) -> int:
     from .pictures import explorer_page
 
+    check_fits(f"explore --cell {args.cell} --hidden {args.hidden} --steps {args.steps}",
+               needed_bytes(args.cell, 2, args.hidden, args.steps, 32))
     page = explorer_page(args.cell, args.steps, hidden_size=args.hidden, trained=args.trained,
                          train_steps=args.train_steps)
     print(f"wrote {page.save(args.output)} ({len(page.html) / 1e6:.2f} MB)")

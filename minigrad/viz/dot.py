@@ -39,6 +39,7 @@ import graphviz
 import numpy as np
 
 from ..autograd import topological_order, vertex, vertex_gradients
+from ..norms import l2
 from ..tensor import Node, Tensor
 from . import colours, labels
 from .render import Picture
@@ -94,7 +95,7 @@ def draw_graph(*roots: Tensor, values: bool = False, grads: bool = False, heat: 
     gradients = _gradients(roots, tensors) if grads or heat else {}
     scale = colours.HeatScale(*(heat_range or colours.DEFAULT_HEAT_RANGE)) if heat else None
     looks = _Looks(values=values, grads=grads, gradients=gradients,
-                   norms={k: float(np.linalg.norm(g)) for k, g in gradients.items()},
+                   norms={k: l2(g) for k, g in gradients.items()},
                    scale=scale,
                    marked=_highlighted(tensors, highlight), saved=_saved_data(tensors))
     return _Builder(tensors, depth, rankdir, looks).picture(with_key=key)

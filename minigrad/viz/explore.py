@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd import topological_order, vertex, vertex_gradients
 from ..files import atomic_write
+from ..norms import l2
 from ..tensor import Tensor
 from . import colours, labels
 from .dot import _highlighted, _inputs, _saved_data
@@ -159,7 +160,7 @@ def _view(graph: _Graph, roots: tuple[Tensor, ...], name: str) -> dict:
         key = f"v{n}"
         data = v.data if v.data is not None else saved.get(id(v))
         grad = grads.get(id(v))
-        norms[n] = float(np.linalg.norm(grad)) if grad is not None else None
+        norms[n] = l2(grad) if grad is not None else None
         stats[key] = {"data": _summary(data), "grad": _summary(grad)}
         fill = scale.fill(norms[n])
         fills[key] = [fill, colours.font_for(fill)]
@@ -206,7 +207,7 @@ def _summary(array: Any) -> dict | None:
     if finite.size == 0:
         return {"norm": None, "mean": None, "min": None, "max": None, "hist": [0] * 8}
     counts, _ = np.histogram(finite, bins=8)
-    return {"norm": _rounded(float(np.linalg.norm(values))), "mean": _rounded(finite.mean()),
+    return {"norm": _rounded(l2(values)), "mean": _rounded(finite.mean()),
             "min": _rounded(finite.min()), "max": _rounded(finite.max()),
             "hist": counts.tolist()}
 

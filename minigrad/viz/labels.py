@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ..norms import l2
+
 # control characters (but line breaks), tabs and lone surrogates: dot rejects them
 _UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -53,7 +55,7 @@ def summary(array: Any) -> str:
         return f"{array.item():.4g}"
     if array.size <= 4:
         return "[" + ", ".join(f"{v:.3g}" for v in array.ravel()) + "]"
-    return f"norm {np.linalg.norm(array):.3g}, mean {array.mean():.3g}"
+    return f"norm {l2(array):.3g}, mean {array.mean(dtype=np.float64):.3g}"
 
 
 def shape(dims: tuple[int, ...]) -> str:

@@ -12,7 +12,7 @@ import pytest
 import minigrad as mg
 from lstm import GRU, LSTM
 
-# ---- 9. verify=N -----------------------------------------------------------------------------
+# ---- 9. verify=N ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cell", [LSTM, GRU])
 def test_verify_passes_for_the_unrolled_cells_and_counts_its_checks(cell):
@@ -92,7 +92,7 @@ def test_verify_argument_is_checked():
         mg.compile(lambda x: x, verify=-1)
 
 
-# ---- 10. explain() and retrace storms ----------------------------------------------------------
+# ---- 10. explain() and retrace storms -------------------------------------------------------
 
 def test_explain_lists_every_signature_and_what_changed():
     step = mg.compile(lambda x, s: x * s)
@@ -119,7 +119,7 @@ def test_retracing_past_cache_size_warns_once_with_the_reason():
     assert "argument 0: shape (2,) -> (3,)" in str(storm[0].message)
 
 
-# ---- 11. backward inside a traced function; outputs on separate subgraphs ------------------------
+# ---- 11. backward inside a traced function; outputs on separate subgraphs -------------------
 
 @pytest.mark.parametrize("inside", [
     lambda x: x.sum().backward(),
