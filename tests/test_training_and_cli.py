@@ -90,7 +90,7 @@ def test_every_command_has_help(argv):
     (["fly"], "invalid choice: 'fly'"),
     (["train", "--cell", "peephole"], "argument --cell: invalid choice: 'peephole'"),
     (["train", "--T", "0"], "argument --T: must be a positive integer, got 0"),
-    (["train", "--steps", "many"], "argument --steps: invalid _positive value: 'many'"),
+    (["train", "--steps", "many"], "argument --steps: must be a positive integer, got 'many'"),
 ])
 def test_bad_arguments_give_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
