@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .nn.module import Module
 from .tensor import Tensor, make_tensor
 
 TENSOR = "tensor"
@@ -118,8 +119,8 @@ def flatten(value: Any, tensors: list[Tensor], attributes: tuple[str, ...]) -> A
         raise TypeError(f"mg.compile: cannot pass an argument of type {type(value).__name__}; "
                         f"pass tensors, NumPy arrays, numbers or tuples, lists and dicts of "
                         f"them") from None
-    if value is None or type(value) in (bool, int, str, bytes, type) or callable(value) \
-            and not hasattr(value, "__dict__"):
+    if value is None or type(value) in (bool, int, str, bytes, type) or (
+            callable(value) and not hasattr(value, "__dict__")):  # builtins, ufuncs
         return (type(value), value)
     return (object, Same(value), state_of(value, attributes))
 
@@ -149,8 +150,6 @@ def state_of(value: Any, attributes: tuple[str, ...] = ()) -> Any:
     lists, tuples and dicts inside it) every value it holds, tensors by identity and
     numbers by exact value; for another object, the ``attributes`` it has in its
     ``__dict__``."""
-    from .nn.module import Module
-
     if not isinstance(value, (Module, list, tuple, dict)):
         own = getattr(value, "__dict__", None)
         if not attributes or not isinstance(own, dict) or isinstance(value, types.ModuleType):
@@ -181,13 +180,13 @@ def state_of(value: Any, attributes: tuple[str, ...] = ()) -> Any:
     return tuple(parts)
 
 
-def read_names(fn: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
-    """The names ``fn``'s own code reads: global names, attribute names, and ``fn``'s
-    closure (names and cells). Nested functions and comprehensions count; functions it
-    calls do not."""
+def read_names(fn: Callable[..., Any]) -> tuple[tuple[str, ...], Any]:
+    """The names ``fn``'s own code reads (global and attribute names: Python keeps them
+    in one list) and ``fn``'s closure (names and cells). Nested functions and
+    comprehensions count; functions it calls do not."""
     code = getattr(fn, "__code__", None)
     if code is None:
-        return (), (), ()
+        return (), ()
     names: list[str] = []
     stack = [code]
     while stack:
@@ -195,8 +194,7 @@ def read_names(fn: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...]
         names.extend(c.co_names)
         stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
     closure = tuple(zip(code.co_freevars, fn.__closure__ or ()))
-    unique = tuple(dict.fromkeys(names))
-    return unique, unique, closure
+    return tuple(dict.fromkeys(names)), closure
 
 
 class Guards:
@@ -204,7 +202,8 @@ class Guards:
     (a bound method's ``self``, a Module called directly), each a named getter."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        names, self.attributes, closure = read_names(fn)
+        names, closure = read_names(fn)
+        self.attributes = names
         space = getattr(fn, "__globals__", {})
         builtin = space.get("__builtins__", {})
         builtin = vars(builtin) if isinstance(builtin, types.ModuleType) else builtin
@@ -212,8 +211,6 @@ class Guards:
         self.space = space
         self.closure = closure
         owner = getattr(fn, "__self__", None)
-        from .nn.module import Module
-
         self.owner = owner if owner is not None else (fn if isinstance(fn, Module) else None)
 
     def key(self) -> tuple:
