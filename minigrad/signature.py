@@ -202,22 +202,20 @@ class Guards:
     (a bound method's ``self``, a Module called directly), each a named getter."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        names, closure = read_names(fn)
-        self.attributes = names
-        space = getattr(fn, "__globals__", {})
-        builtin = space.get("__builtins__", {})
-        builtin = vars(builtin) if isinstance(builtin, types.ModuleType) else builtin
-        self.globals = [n for n in names if n in space or n not in builtin]
-        self.space = space
-        self.closure = closure
+        self.names, self.closure = read_names(fn)
+        self.attributes = self.names  # Python keeps global and attribute names in one list
+        self.space = getattr(fn, "__globals__", {})
         owner = getattr(fn, "__self__", None)
         self.owner = owner if owner is not None else (fn if isinstance(fn, Module) else None)
+
+    def _globals(self) -> list[str]:
+        """The names read that are globals now (a global defined later counts then)."""
+        return [n for n in self.names if n in self.space]
 
     def key(self) -> tuple:
         """The guards' current state, hashable, part of every call's key."""
         space = self.space
-        parts: list[Any] = [state_of(space[n], self.attributes) if n in space else None
-                            for n in self.globals]
+        parts: list[Any] = [state_of(space[n], self.attributes) for n in self._globals()]
         for _, cell in self.closure:
             try:
                 parts.append(state_of(cell.cell_contents, self.attributes))
@@ -229,7 +227,7 @@ class Guards:
 
     def labels(self) -> list[str]:
         """One label per entry of :meth:`key`."""
-        labels = [f"global {n}" for n in self.globals]
+        labels = [f"global {n}" for n in self._globals()]
         labels += [f"closure variable {n}" for n, _ in self.closure]
         if self.owner is not None:
             labels.append(f"the {type(self.owner).__name__} the function is bound to")

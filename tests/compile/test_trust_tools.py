@@ -42,7 +42,7 @@ def test_verify_names_the_output_that_differs_and_by_how_much():
         step(x)
 
 
-def test_verify_names_the_gradient_that_differs():
+def test_verify_catches_a_numpy_array_read_inside_that_changed():
     scale = np.array([1.0])
 
     def fn(x):
