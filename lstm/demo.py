@@ -63,6 +63,22 @@ def _train_quietly(config: TrainConfig) -> TrainResult:
     return train(config, progress=None)
 
 
+def _train_in_worker(config: TrainConfig) -> TrainResult:
+    """One run in a pool worker, which ``ps`` and ``top`` show by what it trains
+    (e.g. ``T=100 lstm``) instead of as one more ``python``."""
+    _name_this_process(f"T={config.T} {config.cell}")
+    return _train_quietly(config)
+
+
+def _name_this_process(name: str) -> None:
+    """Set the name ``ps -o comm`` and ``top`` show (Linux keeps 15 characters; other
+    systems have no such file, and keep the name they had)."""
+    try:
+        Path("/proc/self/comm").write_text(name[:15])
+    except OSError:
+        pass
+
+
 def run_grid(settings: DemoSettings, log=print) -> list[TrainResult]:
     """Train every cell at every lag on the adding problem, longest runs first."""
     configs = [TrainConfig(cell=cell, T=T, steps=settings.steps, test_size=settings.test_size,
@@ -96,7 +112,7 @@ def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainRes
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         with _worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
-            for result in pool.imap_unordered(_train_quietly, configs):
+            for result in pool.imap_unordered(_train_in_worker, configs):
                 results.append(result)
                 _finished(result, bar, log)
         return results
