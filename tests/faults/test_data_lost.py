@@ -214,10 +214,13 @@ def test_an_infinite_clip_means_no_clipping(tmp_path):
 
 
 def start(argv, tmp_path):
-    """``python -m lstm ARGV`` in its own process group, as a terminal would run it."""
+    """``python -m lstm ARGV`` in its own process group, as a terminal would run it: with
+    Ctrl-C's signal at its default even where the tests run with it ignored (under
+    ``nohup`` or ``&`` in a script), which Python would otherwise inherit and keep."""
     return subprocess.Popen([sys.executable, "-m", "lstm", *argv], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env=CHECKOUT_ENV)
+                            start_new_session=True, env=CHECKOUT_ENV,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for(stream, text):
