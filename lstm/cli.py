@@ -193,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"python -m lstm {args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except MemoryError:
+        print(f"python -m lstm {args.command}: error: out of memory; try smaller sizes "
+              f"(--hidden, --batch, --T, --steps, --test-size)", file=sys.stderr)
+        return 1
     except (ValueError, OSError, RuntimeError) as error:
         print(f"python -m lstm {args.command}: error: {error}", file=sys.stderr)
         return 1

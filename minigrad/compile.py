@@ -27,6 +27,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import types
 import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -39,7 +40,6 @@ from .autograd import FREED_GRAPH, _accumulate, _fit, _modified_in_place, _wrong
 from .context import (
     TracingError,
     anomaly_enabled,
-    enable_grad,
     grad_enabled,
     retaining_graph,
     tracing,
@@ -84,10 +84,12 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
     - Tensors made inside ``fn`` are new at every call, as in eager.
 
     What is part of the signature (a change traces again; the last ``cache_size`` plans
-    are kept): tensor shapes, dtypes and ``requires_grad``; every other argument by exact
-    value (``0.0`` and ``-0.0`` differ, NaN is NaN); an argument object by identity, with
-    the attributes ``fn`` reads by name, and a Module with every tensor and number it
-    holds; the captured tensors' shapes, dtypes and ``requires_grad``. **Guards**: the
+    are kept): tensor shapes, dtypes and ``requires_grad`` (``fn`` sees each tensor's
+    ``requires_grad`` as eager would); whether grad mode is on (``mg.no_grad()``); every
+    other argument, dict keys included, by exact value (``0.0`` and ``-0.0`` differ, NaN
+    is NaN, ``1`` is not ``True``; iterators are refused); an argument object by
+    identity, with the attributes ``fn`` reads by name, and a Module with every tensor
+    and number it holds; the captured tensors' shapes, dtypes and ``requires_grad``. **Guards**: the
     names ``fn`` reads from its globals and its closure, by identity (a tensor rebound to
     another tensor traces again) or by exact value (numbers), a Module with its contents.
 
@@ -107,6 +109,9 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
     error; ``create_graph=True`` through a compiled call raises (call ``fn`` itself for
     higher derivatives). Under ``mg.detect_anomaly()`` the function runs eagerly, so the
     error names the op.
+
+    Above a method, ``@mg.compile`` compiles it for every instance: the instance is the
+    first argument, so its state is part of the signature.
 
     Args:
         fn: the function; with no ``fn``, ``mg.compile(cache_size=...)`` is a decorator.
@@ -153,13 +158,18 @@ class CompiledFunction:
     def __repr__(self) -> str:
         return f"<minigrad compiled {getattr(self.fn, '__qualname__', self.fn)!r}>"
 
+    def __get__(self, owner: Any, owner_type: type | None = None) -> Any:
+        """``@mg.compile`` above a method: ``model.step`` is this function with ``model``
+        as its first argument (an argument object, so its state is in the signature)."""
+        return self if owner is None else types.MethodType(self, owner)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if tracing() or anomaly_enabled():
             return self.fn(*args, **kwargs)  # inlined into an outer trace / eager errors
         tensors: list[Tensor] = []
         structure = flatten((args, kwargs), tensors, self._guards.attributes)
         key = (structure, tuple([(t.data.shape, t.data.dtype, t.requires_grad)
-                                 for t in tensors]), self._guards.key())
+                                 for t in tensors]), self._guards.key(), grad_enabled())
         plan = self.plans.get(key)
         if plan is None or not plan.captured_unchanged():
             plan = self._trace(structure, tensors, key, plan)
@@ -201,11 +211,11 @@ class CompiledFunction:
         self._last = description
         stand_ins = []
         for t in tensors:
-            s = make_tensor(t.data, True, None)
+            s = make_tensor(t.data, t.requires_grad, None)
             s._name = t._name
             stand_ins.append(s)
         since = new_creation_number()
-        with tracing_switch(since), enable_grad():
+        with tracing_switch(since):  # in the caller's grad mode, which the key holds
             args, kwargs = unflatten(structure, iter(stand_ins))
             result = self.fn(*args, **kwargs)
         outputs: list[Tensor] = []

@@ -1,9 +1,10 @@
 """Writing files and folders so that a failure never leaves half of one.
 
 A write goes to a temporary file beside the target, is flushed to disk, and only then
-renamed over the target (``os.replace``, atomic on POSIX and Windows). An error, a full
-disk, Ctrl-C or a SIGKILL halfway leaves the old file as it was, and two writers never
-interleave: the last rename wins whole.
+renamed over the target (``os.replace``, atomic on POSIX and Windows), with the
+permissions of the file it replaces. An error, a full disk, Ctrl-C or a SIGKILL halfway
+leaves the old file as it was, and two writers never interleave: the last rename wins
+whole.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,10 +36,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
     # a symbolic link stays one: its target gets the new content
     path = Path(os.path.realpath(given)) if given.is_symlink() else given
     temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, as open() would
+    # os.open with mode 0o666 lets the umask decide a new file's permissions, as open()
+    # would; a file replaced keeps its own (a private 0600 checkpoint stays private)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
+            _keep_mode(path, file.fileno())
             if callable(write):
                 write(file)
             else:
@@ -50,6 +54,15 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
         raise
     _sync_directory(path.parent)
     return given
+
+
+def _keep_mode(path: Path, descriptor: int) -> None:
+    """Give the file open at ``descriptor`` the permission bits of ``path``, if it exists."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return
+    os.fchmod(descriptor, mode)
 
 
 def _sync_directory(directory: Path) -> None:
@@ -70,10 +83,10 @@ def _sync_directory(directory: Path) -> None:
 def staged_folder(path: str | os.PathLike) -> Iterator[Path]:
     """A folder to write into that appears at ``path`` only when the block succeeds.
 
-    Inside the block, files go to a hidden folder beside ``path``. On success it is
-    renamed to ``path`` (atomic), or, if ``path`` already holds files, each new file
-    replaces its namesake there; on an error or Ctrl-C it is deleted, and ``path`` is as
-    it was.
+    Inside the block, files go to a hidden folder: beside ``path``, renamed to ``path`` on
+    success (atomic); or, if ``path`` is a folder already (``.`` included), inside it,
+    each new file replacing its namesake there on success. On an error or Ctrl-C it is
+    deleted, and ``path`` is as it was.
 
     Example::
 
@@ -84,18 +97,24 @@ def staged_folder(path: str | os.PathLike) -> Iterator[Path]:
         >>> sorted(p.name for p in out.iterdir())
         ['a.txt']
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    path = Path(os.path.abspath(path))  # "." has a name to stage beside, or inside
+    hidden = f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial"
+    inside = path.is_dir()
+    if not inside:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path / hidden if inside else path.with_name(hidden)
     staging.mkdir()
     try:
         yield staging
-        try:
-            os.rename(staging, path)  # path absent (or an empty folder, on POSIX)
-        except OSError:
-            if not path.is_dir():
-                raise
+        if inside:
             _move_into(staging, path)
+        else:
+            try:
+                os.rename(staging, path)
+            except OSError:  # made meanwhile
+                if not path.is_dir():
+                    raise
+                _move_into(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

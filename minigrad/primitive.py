@@ -96,7 +96,7 @@ class Primitive:
             vertices: tuple | None = tuple([traced_vertex(a) for a in args])
         else:
             vertices = tuple([a._node or a for a in args]) if requires_grad else None
-        return self._result(out, vertices, arrays, params or None)
+        return self._result(out, vertices, arrays, params or None, requires_grad)
 
     def unary(self, x: Any, **params: Any) -> Tensor:
         """``self(x, **params)``, faster for one Tensor (the hot path)."""
@@ -112,7 +112,7 @@ class Primitive:
         else:
             vertices = (x._node or x,) if x.requires_grad else None
         return self._result(out, vertices, (data,) if self.saves_inputs else None,
-                            params or None)
+                            params or None, x.requires_grad)
 
     def binary(self, a: Any, b: Any) -> Tensor:
         """``self(a, b)``, faster for two Tensors and no parameters (the hot path)."""
@@ -123,12 +123,13 @@ class Primitive:
             out = self.forward(x, y)
         except (ValueError, IndexError) as error:
             raise self._error([x, y], {}, error) from None
+        requires_grad = a.requires_grad or b.requires_grad
         if tracing():
             vertices: tuple | None = (traced_vertex(a), traced_vertex(b))
         else:
-            vertices = ((a._node or a, b._node or b)
-                        if a.requires_grad or b.requires_grad else None)
-        return self._result(out, vertices, (x, y) if self.saves_inputs else None, None)
+            vertices = (a._node or a, b._node or b) if requires_grad else None
+        return self._result(out, vertices, (x, y) if self.saves_inputs else None, None,
+                            requires_grad)
 
     def _call_with_constants(self, args: tuple, params: dict) -> Tensor:
         """Bring Python numbers and arrays among the arguments to the tensors' dtype;
@@ -142,20 +143,23 @@ class Primitive:
             out = self.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
             raise self._error(arrays, params, error) from None
+        requires_grad = any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
         if tracing():
             vertices: tuple | None = tuple(traced_vertex(a) if isinstance(a, Tensor) else a
                                            for a in inputs)
-        elif any(isinstance(a, Tensor) and a.requires_grad for a in inputs):
+        elif requires_grad:
             vertices = tuple((a._node or a) if isinstance(a, Tensor) else a for a in inputs)
         else:
             vertices = None
-        return self._result(out, vertices, arrays, params or None)
+        return self._result(out, vertices, arrays, params or None, requires_grad)
 
     def _result(self, out: Any, vertices: tuple | None, arrays: Sequence[np.ndarray] | None,
-                params: dict | None) -> Tensor:
+                params: dict | None, requires_grad: bool) -> Tensor:
         """Wrap the forward's result in a Tensor, and record its graph node when an input
         requires grad (``vertices`` then holds the inputs' vertices) and grad mode is on.
-        ``arrays`` are the inputs' data (None when the VJPs do not read them)."""
+        ``arrays`` are the inputs' data (None when the VJPs do not read them). While
+        tracing, every op records, and its result says ``requires_grad`` as in eager
+        (whether an input requires grad), so code that asks sees what eager would."""
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # reductions may give NumPy scalars
         if anomaly_enabled() and not np.all(np.isfinite(out)):
@@ -163,9 +167,10 @@ class Primitive:
         if vertices is None or not grad_enabled():
             if vertices is not None and tracing():  # a no_grad block inside a traced function
                 node = Node(self, vertices, params, None, None, out)
-                return make_tensor(out, True, Node(STOP_GRADIENT, (node,), None, None, None, out))
+                return make_tensor(out, False, Node(STOP_GRADIENT, (node,), None, None, None,
+                                                    out))
             return make_tensor(out, False, None)
-        return make_tensor(out, True, Node(self, vertices, params,
+        return make_tensor(out, requires_grad, Node(self, vertices, params,
                                            arrays if self.saves_inputs else None,
                                            out if self.saves_output else None, out))
 

@@ -82,6 +82,35 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (float, complex, np.generic))
 
 
+class Key:
+    """A dict key compared as a trace tells keys apart: numbers by exact value (``0.0``
+    and ``-0.0`` differ), ``1`` and ``True`` differ, tuples entry by entry; ``value`` is
+    the key itself."""
+
+    __slots__ = ("value", "key")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.key = _exact(value)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Key and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _exact(value: Any) -> Any:
+    if _is_number(value):
+        return Exact(value)
+    if type(value) is tuple:
+        return (tuple, tuple([_exact(v) for v in value]))
+    return (type(value), value)
+
+
 def value_key(value: Any) -> Any:
     """A hashable key equal for two values exactly when a trace cannot tell them apart:
     numbers by exact value, strings and other immutable atoms by value, anything else by
@@ -108,7 +137,12 @@ def flatten(value: Any, tensors: list[Tensor], attributes: tuple[str, ...]) -> A
     if type(value) in (tuple, list):
         return (type(value), tuple([flatten(v, tensors, attributes) for v in value]))
     if type(value) is dict:
-        return (dict, tuple([(k, flatten(v, tensors, attributes)) for k, v in value.items()]))
+        return (dict, tuple([(Key(k), flatten(v, tensors, attributes))
+                             for k, v in value.items()]))
+    if isinstance(value, (Iterator, types.GeneratorType)):
+        raise TypeError(f"mg.compile: cannot pass an iterator ({type(value).__name__}): the "
+                        f"trace would read its values once and every replay would reuse "
+                        f"them; pass a list or tuple of its values instead")
     if isinstance(value, np.ndarray):  # integer or boolean: a static value
         return (np.ndarray, value.dtype.str, value.shape, value.tobytes())
     if _is_number(value):
@@ -134,7 +168,7 @@ def unflatten(structure: Any, tensors: Iterator[Tensor]) -> Any:
     if kind in (tuple, list):
         return kind(unflatten(s, tensors) for s in structure[1])
     if kind is dict:
-        return {k: unflatten(s, tensors) for k, s in structure[1]}
+        return {k.value: unflatten(s, tensors) for k, s in structure[1]}
     if kind is np.ndarray:
         _, dtype, shape, data = structure
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()

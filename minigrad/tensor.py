@@ -230,7 +230,9 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
         if tracing():  # mg.compile: the value must still be computed at every call
-            return primitive.STOP_GRADIENT.unary(self)
+            detached = primitive.STOP_GRADIENT.unary(self)
+            detached.requires_grad = False
+            return detached
         return make_tensor(self.data, False, None)
 
     def named(self, name: str | None) -> Tensor:

@@ -1,0 +1,145 @@
+"""mg.compile, never silently stale, round two (issue #30): what a trace reads is in the
+signature or refused. Each test failed on main before its fix."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.nn import Module, Parameter
+
+
+def values(t):
+    return None if t is None else t.data.copy()
+
+
+# ---- dict keys by exact value ----------------------------------------------------------
+
+@pytest.mark.parametrize("first, second", [(0.0, -0.0), (1, True), ((0.0, 1), (-0.0, 1))])
+def test_dict_keys_are_compared_by_exact_value(first, second):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    def fn(x, table):
+        (key,) = table
+        flat = key if isinstance(key, tuple) else (key,)
+        sign = math.copysign(1.0, flat[0])
+        return x * sign * (10.0 if type(flat[0]) is bool else 1.0)
+
+    compiled = mg.compile(fn)
+    for key in (first, second, first):
+        np.testing.assert_array_equal(compiled(x, {key: None}).data, fn(x, {key: None}).data)
+    assert compiled.traces == 2
+
+
+# ---- iterators are refused -------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda ts: iter(ts), lambda ts: (t for t in ts),
+                                  lambda ts: map(lambda t: t, ts)],
+                         ids=["iter", "generator", "map"])
+def test_an_iterator_argument_is_refused_with_what_to_pass(make):
+    xs = [mg.tensor([1.0]), mg.tensor([2.0])]
+    compiled = mg.compile(lambda items: sum(items))
+    with pytest.raises(TypeError, match=r"^mg.compile: cannot pass an iterator \(\w+\): the "
+                                        r"trace would read its values once .* pass a list"):
+        compiled(make(xs))
+
+
+# ---- grad mode and requires_grad, as eager sees them -----------------------------------
+
+def test_grad_mode_is_part_of_the_signature():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    def fn(x):
+        return x * (2.0 if mg.is_grad_enabled() else 3.0)
+
+    compiled = mg.compile(fn)
+    with mg.no_grad():
+        np.testing.assert_array_equal(compiled(x).data, [3.0, 6.0])  # traced under no_grad
+    np.testing.assert_array_equal(compiled(x).data, [2.0, 4.0])
+    with mg.no_grad():
+        assert not compiled(x).requires_grad
+    assert compiled.traces == 2
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_fn_sees_requires_grad_as_eager_does(requires_grad):
+    w = mg.tensor([1.0, 1.0], requires_grad=True)
+
+    def fn(x):
+        h = x * 1.0  # an intermediate: requires grad only if x does
+        seen = (x.requires_grad, h.requires_grad, h.detach().requires_grad,
+                (h * w).requires_grad)
+        return h * (2.0 if seen == (True, True, False, True) else 3.0) * w
+
+    x = mg.tensor([1.0, 2.0], requires_grad=requires_grad)
+    compiled = mg.compile(fn)
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(x).data, fn(x).data)
+
+
+def test_fn_sees_grad_mode_inside_no_grad_blocks_as_eager_does():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    def fn(x):
+        with mg.no_grad():
+            inner = (x * 2.0).requires_grad
+        return x * (5.0 if inner else 7.0)
+
+    np.testing.assert_array_equal(mg.compile(fn)(x).data, fn(x).data)
+
+
+# ---- a method decorator ----------------------------------------------------------------
+
+class Scaled(Module):
+    def __init__(self, scale):
+        self.W = Parameter(np.full(2, scale))
+
+    @mg.compile
+    def forward(self, x):
+        return (self.W * x).sum()
+
+
+def test_compile_decorates_a_method_for_every_instance():
+    x = mg.tensor([1.0, 2.0])
+    a, b = Scaled(1.0), Scaled(3.0)
+    assert a(x).item() == 3.0 and b(x).item() == 9.0 and a(x).item() == 3.0
+    loss = b(x)
+    loss.backward()
+    np.testing.assert_array_equal(b.W.grad.data, [1.0, 2.0])
+    assert a.W.grad is None
+    assert type(Scaled.forward).__name__ == "CompiledFunction"  # one per class, not per call
+
+
+# ---- verify=N compares entry by entry ---------------------------------------------------
+
+SCALE = np.array([1000.0, 1e-3])
+
+
+def scaled(x):
+    return x * mg.tensor(SCALE)  # a NumPy array read inside fn: frozen at trace time
+
+
+def test_verify_finds_a_small_entry_that_is_wrong():
+    x = mg.tensor([1.0, 1.0], requires_grad=True)
+    compiled = mg.compile(scaled, verify=3)
+    compiled(x)
+    SCALE[1] = 2e-3  # the replay keeps 1e-3: its small entry is 100% off
+    try:
+        with pytest.raises(mg.CompileMismatchError,
+                           match=r"output 0 \(shape \(2,\)\) differs from eager at index "
+                                 r"\(1,\): 0\.001 against 0\.002 \(allowed: "):
+            compiled(x)
+    finally:
+        SCALE[1] = 1e-3
+
+
+def test_verify_accepts_rounding_in_every_entry():
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        x = mg.tensor(rng.standard_normal((16, 8)).astype(dtype), requires_grad=True)
+        W = mg.tensor(rng.standard_normal((8, 8)).astype(dtype) * 1e-4, requires_grad=True)
+        compiled = mg.compile(lambda x, W: mg.tanh(x @ W) @ W.T, verify=3)
+        for _ in range(4):
+            compiled(x, W).sum().backward()
+        assert compiled.verified == 3
