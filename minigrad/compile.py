@@ -29,6 +29,7 @@ import functools
 import math
 import types
 import warnings
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from operator import itemgetter
@@ -40,6 +41,7 @@ from .autograd import FREED_GRAPH, _accumulate, _fit, _modified_in_place, _wrong
 from .context import (
     TracingError,
     anomaly_enabled,
+    detached_in_trace,
     grad_enabled,
     retaining_graph,
     tracing,
@@ -81,7 +83,11 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
       updated it in place or rebound it. A captured tensor that is itself a result
       (``W2 = W * 2`` computed before the call) is read as it is now, never recomputed
       from ``W``; gradients still flow into it and, through the eager graph, beyond it.
-    - Tensors made inside ``fn`` are new at every call, as in eager.
+    - Tensors made inside ``fn`` are new at every call, as in eager; but a leaf that the
+      caller keeps (a ``get_variable`` helper's dict, a lazy layer's weight made at the
+      first call) is made once, by the trace, and captured like any weight from then on.
+      A tensor ``detach()``ed inside and kept (``self.h = h.detach()``, truncated BPTT)
+      is a plain tensor holding its value.
 
     What is part of the signature (a change traces again; the last ``cache_size`` plans
     are kept): tensor shapes, dtypes and ``requires_grad`` (``fn`` sees each tensor's
@@ -215,7 +221,8 @@ class CompiledFunction:
             s._name = t._name
             stand_ins.append(s)
         since = new_creation_number()
-        with tracing_switch(since):  # in the caller's grad mode, which the key holds
+        # in the caller's grad mode, which the key holds
+        with tracing_switch(since), detached_in_trace() as detached:
             args, kwargs = unflatten(structure, iter(stand_ins))
             result = self.fn(*args, **kwargs)
         outputs: list[Tensor] = []
@@ -223,6 +230,8 @@ class CompiledFunction:
         del result
         plan = Plan(f"compiled {self.name}", stand_ins, [t.requires_grad for t in tensors],
                     outputs, output_structure, since)
+        for t in detached:  # kept by the caller (self.h = h.detach()): a plain tensor,
+            t._node = None  # not a way into the trace's released graph
         plan.description = description
         self.traces += 1
         self.plans[key] = plan
@@ -432,6 +441,7 @@ class Plan:
         # made anew at every replay, from the traced value
         self.fresh: list[tuple[int, np.ndarray, bool, str | None]] = []
         returned = {id(t) for t in outputs}
+        made_inside_leaves: list[tuple] = []
 
         def slot_of_leaf(t: Tensor) -> int:
             """The slot of a tensor the trace did not compute (a captured leaf, a result
@@ -441,9 +451,10 @@ class Plan:
             made_inside = t._node is None and t._seq >= since
             if made_inside and not t.requires_grad and id(t) not in returned:
                 s = new_slot(t.shape, t.dtype, t.data)  # a constant, as a number would be
-            elif made_inside:
+            elif made_inside:  # fresh at every call, unless the caller keeps it (below)
                 s = new_slot(t.shape, t.dtype, grad=t.requires_grad)
-                self.fresh.append((s, t.data.copy(), t.requires_grad, t._name))
+                made_inside_leaves.append((s, weakref.ref(t), t.data.copy(), t.requires_grad,
+                                           t._name, id(t) in returned))
             else:
                 s = new_slot(t.shape, t.dtype, grad=t.requires_grad)
                 self.captured.append(t)
@@ -469,10 +480,20 @@ class Plan:
             ops.append((n.prim, tuple(inputs), n.params, slot_of[id(n)]))
             n.inputs = n.saved = n.out = None  # the trace's graph is done with: its memory
             # goes now, before the probe fills a buffer of the same size
+        n = x = None  # the loop's last input may be a leaf made inside: not held here
         del nodes, inside
         self.output_slots = [slot_of[id(t._node)] if t._node is not None
                              and id(t._node) in slot_of else slot_of_leaf(t)
                              for t in outputs]
+        for s, alive, data, requires_grad, name, is_output in made_inside_leaves:
+            t = alive()  # with the trace's graph gone, only a caller can hold it now
+            if t is None or is_output:
+                self.fresh.append((s, data, requires_grad, name))
+            else:  # made once (get_variable, a lazy Module's weight), captured from now on
+                self.captured.append(t)
+                self.captured_slots.append(s)
+                self._captured_state.append((t.data.shape, t.data.dtype, t.requires_grad))
+            del t
         # the outputs a gradient comes back through: results that depend on a value
         # requiring grad (an argument or captured tensor returned as is is itself)
         self.differentiable = list(dict.fromkeys(

@@ -23,6 +23,8 @@ _differentiating: ContextVar[Any] = ContextVar("minigrad_differentiating", defau
 # value is the creation number at which the trace began (0 when not tracing): tensors
 # computed before it are the function's inputs, never traced back through.
 _tracing: ContextVar[int] = ContextVar("minigrad_tracing", default=0)
+# the tensors detach() made during the running trace: plain tensors once it ends
+_detached_in_trace: ContextVar[list | None] = ContextVar("minigrad_detached", default=None)
 # the backward sweep running now keeps the graph (retain_graph=True)
 _retaining: ContextVar[bool] = ContextVar("minigrad_retaining", default=False)
 
@@ -58,6 +60,21 @@ def tracing_switch(since: int) -> AbstractContextManager[None]:
     tensor's value raises :class:`TracingError`, and a tensor computed before ``since``
     enters the trace as an input, as a leaf does."""
     return _switched(_tracing, since)
+
+
+@contextmanager
+def detached_in_trace() -> Iterator[list]:
+    """The list every ``detach()`` inside the block adds its result to while tracing."""
+    found: list = []
+    with _switched(_detached_in_trace, found):
+        yield found
+
+
+def note_detached(t: Any) -> None:
+    """Called by ``detach()`` while tracing: ``t`` is one of the trace's detached tensors."""
+    found = _detached_in_trace.get()
+    if found is not None:
+        found.append(t)
 
 
 def set_retaining(retain: bool) -> Token:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .context import refuse_while_tracing, scope_now, tracing
+from .context import note_detached, refuse_while_tracing, scope_now, tracing
 
 
 def to_float_array(data: Any, dtype: Any = None, who: str = "tensor") -> np.ndarray:
@@ -232,6 +232,7 @@ class Tensor:
         if tracing():  # mg.compile: the value must still be computed at every call
             detached = primitive.STOP_GRADIENT.unary(self)
             detached.requires_grad = False
+            note_detached(detached)  # a plain tensor once the trace ends, if it escapes
             return detached
         return make_tensor(self.data, False, None)
 

@@ -106,7 +106,7 @@ def test_compile_decorates_a_method_for_every_instance():
     assert a(x).item() == 3.0 and b(x).item() == 9.0 and a(x).item() == 3.0
     loss = b(x)
     loss.backward()
-    np.testing.assert_array_equal(b.W.grad.data, [1.0, 2.0])
+    np.testing.assert_array_equal(b.W.grad, [1.0, 2.0])
     assert a.W.grad is None
     assert type(Scaled.forward).__name__ == "CompiledFunction"  # one per class, not per call
 
@@ -143,3 +143,118 @@ def test_verify_accepts_rounding_in_every_entry():
         for _ in range(4):
             compiled(x, W).sum().backward()
         assert compiled.verified == 3
+
+
+# ---- tensors that outlive the call --------------------------------------------------------
+
+def train(step, params, calls=4, lr=0.25):
+    losses = []
+    for _ in range(calls):
+        loss = step()
+        for p in params():
+            p.grad = None
+        loss.backward()
+        for p in params():
+            p.data -= lr * p.grad
+        losses.append(loss.item())
+    return losses
+
+
+def test_a_parameter_made_inside_and_kept_is_made_once_then_trained():
+    def run(compiled):
+        variables = {}
+
+        def get_variable(name, shape):
+            if name not in variables:
+                variables[name] = mg.tensor(np.full(shape, 2.0), requires_grad=True, name=name)
+            return variables[name]
+
+        def loss(x):
+            return ((x * get_variable("w", (2,))).sum() - 1.0) ** 2
+
+        step = mg.compile(loss) if compiled else loss
+        x = mg.tensor([0.5, 0.5])
+        return train(lambda: step(x), variables.values)
+
+    eager = run(False)
+    assert eager[-1] < eager[0] / 4  # it trains
+    np.testing.assert_allclose(run(True), eager, rtol=1e-12)
+
+
+class Lazy(Module):
+    """Makes its weight at the first forward, as lazy layers do."""
+
+    def forward(self, x):
+        if "W" not in vars(self):
+            self.W = Parameter(np.full(x.shape[-1], 2.0))
+        return ((x * self.W).sum() - 1.0) ** 2
+
+
+def test_a_lazy_module_s_weight_made_at_the_first_call_trains_compiled():
+    x = mg.tensor([0.5, 0.5])
+    eager, compiled = Lazy(), Lazy()
+    step = mg.compile(compiled.forward)
+    assert train(lambda: step(x), compiled.parameters) == train(lambda: eager(x),
+                                                              eager.parameters)
+
+
+def truncated_bptt(compiled, detach_inside):
+    """An LSTM trained on 4 chunks of 10 steps, its state carried over, detached."""
+    from lstm.layers import LSTM
+    from minigrad.nn import Linear
+
+    rng = np.random.default_rng(0)
+    lstm, head = LSTM(2, 8, rng=rng), Linear(8, 1, rng=rng)
+    params = lstm.parameters() + head.parameters()
+    xs, ys = rng.standard_normal((40, 3, 2)), rng.standard_normal((40, 3, 1))
+
+    def chunk(x, y, h, c):
+        out, (h, c) = lstm(x, (h, c))
+        loss = ((head(out) - y) ** 2).mean()
+        return (loss, h.detach(), c.detach()) if detach_inside else (loss, h, c)
+
+    step = mg.compile(chunk) if compiled else chunk
+    state = (mg.zeros((1, 3, 8)), mg.zeros((1, 3, 8)))
+    losses = []
+    for k in range(4):
+        loss, *state = step(mg.tensor(xs[10 * k:10 * k + 10]), mg.tensor(ys[10 * k:10 * k + 10]),
+                            *state)
+        loss.backward(retain_graph=True)
+        for p in params:
+            p.data -= 0.1 * p.grad
+            p.grad = None
+        state = state if detach_inside else [s.detach() for s in state]
+        assert not any(s.requires_grad or s._node is not None for s in state)
+        losses.append(loss.item())
+    return losses, step
+
+
+@pytest.mark.parametrize("detach_inside", [False, True])
+def test_truncated_bptt_trains_compiled_as_eager(detach_inside):
+    eager, _ = truncated_bptt(False, detach_inside)
+    compiled, step = truncated_bptt(True, detach_inside)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12)
+    assert step.traces == 1
+
+
+class Stateful(Module):
+    """Keeps its state between calls, detached, as PyTorch users write truncated BPTT."""
+
+    def __init__(self):
+        self.W = Parameter(np.array([[0.5, -0.25], [0.25, 0.5]]))
+        self.h = mg.zeros((1, 2))
+
+    def forward(self, x):
+        h = mg.tanh(x + self.h @ self.W)
+        self.h = h.detach()
+        return (h ** 2).sum()
+
+
+def test_a_detached_state_kept_on_the_module_is_a_plain_tensor():
+    x = mg.tensor([[1.0, -1.0]])
+    eager, compiled = Stateful(), Stateful()
+    step = mg.compile(compiled.forward)
+    assert (train(lambda: step(x), compiled.parameters) ==
+            train(lambda: eager(x), eager.parameters))
+    assert compiled.h._node is None and not compiled.h.requires_grad
+    np.testing.assert_array_equal(compiled.h.data, eager.h.data)
