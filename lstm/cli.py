@@ -16,6 +16,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+# NumPy imports numpy.random at its first use; a Ctrl-C that lands inside that import (a
+# compiled module's init) is lost, and the command runs on. Imported here, before any work.
+import numpy.random  # noqa: F401
+
 from minigrad.files import atomic_write
 
 from .memory import check_fits, needed_bytes

@@ -251,7 +251,11 @@ def interrupt(process, group=False):
         os.killpg(process.pid, signal.SIGINT)
     else:
         process.send_signal(signal.SIGINT)
-    return process.wait(timeout=300)  # a hang fails, it does not hang CI
+    try:
+        return process.wait(timeout=300)  # a hang fails, it does not hang CI
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("the command ran on after Ctrl-C") from None
 
 
 def interrupt_and_read(process, group=False):
