@@ -556,4 +556,4 @@ _UFUNCS = {np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul,
            np.true_divide: ops.div, np.negative: ops.neg, np.positive: lambda x: x,
            np.exp: ops.exp, np.log: ops.log, np.tanh: ops.tanh, np.matmul: ops.matmul,
            np.power: ops.power, np.sqrt: sqrt, np.absolute: abs, np.maximum: maximum,
-           np.minimum: minimum}
+           np.minimum: minimum, np.square: lambda x: ops.mul(x, x)}

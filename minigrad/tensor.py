@@ -173,6 +173,15 @@ class Tensor:
         rather than silently losing the gradient."""
         return numpy_ops.apply_ufunc(ufunc, method, inputs, kwargs)
 
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """NumPy's other functions on tensors: those with a minigrad counterpart give
+        tensors (``np.concatenate``, ``np.linalg.norm``); on a tensor that requires grad
+        the others are refused rather than silently losing the gradient
+        (:mod:`minigrad.array_functions`)."""
+        if not all(issubclass(t, (Tensor, np.ndarray)) for t in types):
+            return NotImplemented
+        return array_functions.apply(func, args, kwargs)
+
     # comparisons: boolean masks, never part of a graph
     def __lt__(self, other: Any) -> np.ndarray:
         refuse_while_tracing("a comparison (<)")
@@ -580,4 +589,4 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-from . import autograd, numpy_ops, ops, primitive  # noqa: E402  (they need Tensor defined first)
+from . import array_functions, autograd, numpy_ops, ops, primitive  # noqa: E402, I001  (need Tensor)
