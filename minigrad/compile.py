@@ -33,6 +33,7 @@ import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from operator import itemgetter
+from time import perf_counter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -93,20 +94,27 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
     are kept): tensor shapes, dtypes and ``requires_grad`` (``fn`` sees each tensor's
     ``requires_grad`` as eager would); whether grad mode is on (``mg.no_grad()``); every
     other argument, dict keys included, by exact value (``0.0`` and ``-0.0`` differ, NaN
-    is NaN, ``1`` is not ``True``; iterators are refused); an argument object by
-    identity, with the attributes ``fn`` reads by name, and a Module with every tensor
-    and number it holds; the captured tensors' shapes, dtypes and ``requires_grad``. **Guards**: the
-    names ``fn`` reads from its globals and its closure, by identity (a tensor rebound to
-    another tensor traces again) or by exact value (numbers), a Module with its contents.
+    is NaN, ``1`` is not ``True``; iterators are refused); an argument object by its
+    content; the captured tensors' shapes, dtypes and ``requires_grad``. **Guards**: the
+    one rule is that every piece of Python state the trace can read is in the key, as a
+    content fingerprint followed to any depth, with no budget: the globals ``fn`` reads,
+    its closure variables, its default arguments, what it is bound to (``self``, a
+    ``functools.partial``'s arguments, a callable object or Module called directly), and
+    from each of these their attributes, items, class attributes, and the defaults,
+    closures and globals of the user's functions they reach (library functions, from
+    the standard library, installed packages or minigrad, by identity). Tensors by
+    identity (their data is read at every replay), NumPy arrays by content, numbers by
+    exact value. Should checking all that cost more than running ``fn`` eagerly, it warns
+    once and runs ``fn`` eagerly from then on.
 
     What stays frozen at trace time, as in ``jax.jit``: **Python control flow** on values
-    (``if``, ``for`` and their counts), random numbers drawn inside ``fn``, NumPy arrays
-    made or captured inside ``fn`` and a tensor's ``t.data`` read inside ``fn``, and the
-    globals of the functions ``fn`` calls (only ``fn``'s own globals and closure are
-    guarded). Reading a tensor's value in Python inside ``fn`` (``float(t)``,
-    ``t.item()``, ``if t > 0:``, ``np.asarray(t)``) raises :class:`TracingError`, and so
-    do ``backward()`` and ``mg.grad`` inside ``fn``. ``verify=N`` checks replays against
-    eager, which catches what is frozen and should not be.
+    (``if``, ``for`` and their counts), random numbers drawn inside ``fn``, state no
+    fingerprint can read (a C object such as an ``itertools.count``, seen by identity),
+    and a tensor's ``t.data`` read inside ``fn``. Reading a tensor's value in Python
+    inside ``fn`` (``float(t)``, ``t.item()``, ``if t > 0:``, ``np.asarray(t)``) raises
+    :class:`TracingError`, and so do ``backward()`` and ``mg.grad`` inside ``fn``.
+    ``verify=N`` checks replays against eager, which catches what is frozen and should
+    not be.
 
     The result is what eager ``fn`` returns, values and gradients equal to rounding.
     Under ``mg.no_grad()`` only the forward schedule runs and nothing is recorded;
@@ -160,6 +168,8 @@ class CompiledFunction:
         self._history: list[tuple[str, list[str]]] = []  # per trace: signature, reasons
         self._last: dict[str, dict[str, str]] | None = None  # the latest call's description
         self._warned = False
+        #: True once checking a call's key cost more than its replay: fn runs eagerly
+        self.eager = False
 
     def __repr__(self) -> str:
         return f"<minigrad compiled {getattr(self.fn, '__qualname__', self.fn)!r}>"
@@ -170,24 +180,46 @@ class CompiledFunction:
         return self if owner is None else types.MethodType(self, owner)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if tracing() or anomaly_enabled():
+        if tracing() or anomaly_enabled() or self.eager:
             return self.fn(*args, **kwargs)  # inlined into an outer trace / eager errors
+        started = perf_counter()
         tensors: list[Tensor] = []
         structure = flatten((args, kwargs), tensors, self._guards.attributes)
         key = (structure, tuple([(t.data.shape, t.data.dtype, t.requires_grad)
                                  for t in tensors]), self._guards.key(), grad_enabled())
+        checking = perf_counter() - started
         plan = self.plans.get(key)
         if plan is None or not plan.captured_unchanged():
             plan = self._trace(structure, tensors, key, plan)
             return plan.run(tensors)
         self.plans.move_to_end(key)
         self._last = plan.description
-        result = plan.run(tensors)
+        if plan.timed < TIMED_REPLAYS:
+            result = self._timed_run(plan, tensors, checking)
+        else:
+            result = plan.run(tensors)
         if plan.verified < self.verify:
             plan.verified += 1
             self.verified += 1
             check_against_eager(self.fn, args, kwargs, tensors, result, plan)
         return result
+
+    def _timed_run(self, plan: Plan, tensors: list[Tensor], checking: float) -> Any:
+        """Replay, after comparing the time checking the call's key took with the time
+        the function took to run (traced, at its first call): if checking costs more at
+        each of the first TIMED_REPLAYS replays, compiling cannot pay, and the function
+        runs eagerly from then on (with a warning, once)."""
+        plan.timed += 1
+        plan.slow_checks += checking > plan.eager_seconds
+        if plan.slow_checks == TIMED_REPLAYS:
+            self.eager = True
+            warnings.warn(f"mg.compile({self.name}): checking what the function reads (its "
+                          f"arguments and guards, {checking * 1e3:.3g} ms) costs more than "
+                          f"running it eagerly ({plan.eager_seconds * 1e3:.3g} ms), so it "
+                          f"runs eagerly from now on. Pass large state in as tensors, or "
+                          f"keep it out of what the function reads (globals, closure, "
+                          f"attributes).", RuntimeWarning, stacklevel=3)
+        return plan.run(tensors)
 
     def explain(self) -> str:
         """Every signature traced so far, and for each retrace what changed from the call
@@ -222,9 +254,11 @@ class CompiledFunction:
             stand_ins.append(s)
         since = new_creation_number()
         # in the caller's grad mode, which the key holds
+        started = perf_counter()
         with tracing_switch(since), detached_in_trace() as detached:
             args, kwargs = unflatten(structure, iter(stand_ins))
             result = self.fn(*args, **kwargs)
+        eager_seconds = perf_counter() - started
         outputs: list[Tensor] = []
         output_structure = _flatten_outputs(result, outputs, self.name)
         del result
@@ -233,6 +267,7 @@ class CompiledFunction:
         for t in detached:  # kept by the caller (self.h = h.detach()): a plain tensor,
             t._node = None  # not a way into the trace's released graph
         plan.description = description
+        plan.eager_seconds = eager_seconds
         self.traces += 1
         self.plans[key] = plan
         self.plans.move_to_end(key)
@@ -312,6 +347,11 @@ ADD = 1  # b[out] += fn(...), as the eager sweep accumulates (_accumulate)
 ALIAS = 2  # b[out] = b[args]: a gradient passed on unchanged (add, broadcast)
 FREE = 3  # b[i] = None for i in args: released after its last use
 
+
+#: At the first replays of each plan, the check of the call's key (signature and guards)
+#: is timed against the function's traced run; if it costs more every time, compiling
+#: cannot pay, and the function runs eagerly.
+TIMED_REPLAYS = 3
 
 #: Longer schedules are interpreted: Python compiles a generated line in 25-60 us, so a
 #: 2-layer LSTM over 1000 steps (about 200,000 lines) would take 10 s to compile.
@@ -417,6 +457,8 @@ class Plan:
         self.output_structure = output_structure
         self.description: dict[str, dict[str, str]] = {}  # the call it was traced for
         self.verified = 0  # replays checked against eager (verify=N)
+        self.timed = self.slow_checks = 0  # replays timed, and those checking outlasted
+        self.eager_seconds = 0.0  # how long fn ran when traced
         inside = [t._node for t in outputs if t._node is not None and t._node._seq >= since]
         nodes = sorted(nodes_leading_to(inside), key=creation_number)
         self.values: list[_Value] = []

@@ -6,11 +6,12 @@ holds everything the trace froze that a call can change without a tensor operati
 
 - each tensor argument's shape, dtype and ``requires_grad``;
 - every other argument by exact value (``0.0`` and ``-0.0`` differ, NaN equals NaN, ``1``
-  and ``True`` differ), and an argument object by identity, with the attributes the
-  function reads by name (``model.W``) and, for a Module, every tensor and number it
-  holds;
-- guards: the globals and closure variables the function reads, by identity (a tensor, a
-  function, a module) or by exact value (a number, a string), a Module with its contents.
+  and ``True`` differ; dict keys too), and an argument object by its
+  :func:`fingerprint`: everything it holds, to any depth;
+- guards: the fingerprints of the globals the function reads, its closure variables,
+  its default arguments and what it is bound to (``self``, a partial's arguments, a
+  callable object), each followed to any depth: nested attributes, containers, class
+  attributes, the defaults, closures and globals of the user's functions they reach.
 
 ``describe`` says the same in words, for ``explain()``: which argument or name changed,
 and how.
@@ -18,9 +19,13 @@ and how.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
+import sysconfig
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,10 +34,6 @@ from .nn.module import Module
 from .tensor import Tensor, make_tensor
 
 TENSOR = "tensor"
-
-#: How many values one guard looks at in a module or container; past that, only the
-#: container's identity is guarded (a guard runs at every call).
-GUARD_LIMIT = 1000
 
 
 class Exact:
@@ -156,7 +157,7 @@ def flatten(value: Any, tensors: list[Tensor], attributes: tuple[str, ...]) -> A
     if value is None or type(value) in (bool, int, str, bytes, type) or (
             callable(value) and not hasattr(value, "__dict__")):  # builtins, ufuncs
         return (type(value), value)
-    return (object, Same(value), state_of(value, attributes))
+    return (object, Same(value), fingerprint(value, frozenset(attributes)))
 
 
 def unflatten(structure: Any, tensors: Iterator[Tensor]) -> Any:
@@ -179,68 +180,212 @@ def unflatten(structure: Any, tensors: Iterator[Tensor]) -> Any:
 
 # ---- guards --------------------------------------------------------------------------------
 
-def state_of(value: Any, attributes: tuple[str, ...] = ()) -> Any:
-    """What a trace may have read from ``value``: its identity; for a Module (and the
-    lists, tuples and dicts inside it) every value it holds, tensors by identity and
-    numbers by exact value; for another object, the ``attributes`` it has in its
-    ``__dict__``."""
-    if not isinstance(value, (Module, list, tuple, dict)):
-        own = getattr(value, "__dict__", None)
-        if not attributes or not isinstance(own, dict) or isinstance(value, types.ModuleType):
-            return value_key(value)
-        return (Same(value), tuple([(a, value_key(own[a])) for a in attributes if a in own]))
+#: Where library code lives (the standard library, installed packages, minigrad itself):
+#: a function from there is guarded by identity, not walked into (its globals do not
+#: change between calls); the user's own functions are followed to any depth.
+_LIBRARY = tuple(sorted({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib",
+                                                           "purelib", "platlib")}
+                        | {str(Path(__file__).resolve().parent)}))
+_END = ("end",)  # closes a container in a fingerprint, so that nestings cannot collide
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_library(code: types.CodeType) -> bool:
+    file = code.co_filename
+    return file.startswith(_LIBRARY) or file.startswith("<frozen")
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_read(code: types.CodeType) -> frozenset[str]:
+    """The global and attribute names ``code`` reads, nested functions included."""
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sorted_names(code: types.CodeType) -> tuple[str, ...]:
+    return tuple(sorted(_names_read(code)))
+
+
+def fingerprint(value: Any, names: frozenset[str] = frozenset()) -> tuple:
+    """Everything a trace may have read from ``value``, to any depth, as a hashable
+    tuple equal for two calls exactly when nothing a trace could see has changed.
+
+    Tensors by identity, shape, dtype and ``requires_grad`` (a replay reads their data);
+    NumPy arrays by content; numbers by exact value; containers item by item; an object
+    by its type and every attribute it holds; a class by the data it holds (not its
+    methods); a user function by its defaults, closure and the globals its code reads
+    (library functions by identity); a bound method, a ``functools.partial`` by what they
+    bind; a module by the attributes of it that ``names`` (the reading code's names)
+    mention. Cycles are followed once. There is no budget: the walk is complete."""
     parts: list[Any] = []
-    seen: set[int] = set()
-    stack: list[Any] = [value]
-    while stack and len(parts) < GUARD_LIMIT:
-        v = stack.pop()
-        if id(v) in seen:
-            parts.append(Same(v))
+    seen: dict[int, int] = {}
+    keep: list[Any] = []  # the ids in seen stay unique while the walk runs
+    stack: list[tuple[Any, frozenset[str]]] = [(value, names)]
+    while stack:
+        v, names = stack.pop()
+        if v is _END:
+            parts.append(_END)
             continue
-        seen.add(id(v))
-        if isinstance(v, Module):
-            items: Any = vars(v).items()
-        elif isinstance(v, (list, tuple)):
-            items = enumerate(v)
-        elif isinstance(v, dict):
-            items = v.items()
-        else:
-            parts.append(value_key(v))
+        atom = _atom(v)
+        if atom is not None:
+            parts.append(atom)
             continue
-        parts.append((type(v), Same(v)))
-        for k, child in items:
-            parts.append(value_key(k))
-            stack.append(child)
+        again = seen.get(id(v))
+        if again is not None:
+            parts.append(("again", again))
+            continue
+        seen[id(v)] = len(seen)
+        keep.append(v)
+        parts.append(_walk(v, names, stack))
     return tuple(parts)
+
+
+def _atom(v: Any) -> Any:
+    if v is None or type(v) in (bool, int, str, bytes):
+        return (type(v), v)
+    if _is_number(v):
+        return Exact(v)
+    return None
+
+
+def _walk(v: Any, names: frozenset[str], stack: list) -> Any:
+    """The token for ``v`` itself; pushes what it holds onto ``stack`` (walked next)."""
+    if isinstance(v, Tensor):
+        return (Tensor, Same(v), v.data.shape, v.data.dtype.str, v.requires_grad)
+    if isinstance(v, np.ndarray):
+        if v.dtype.hasobject:
+            return (np.ndarray, Same(v))
+        return (np.ndarray, v.dtype.str, v.shape, hash(np.ascontiguousarray(v).tobytes()))
+    children: list[Any] = []
+    if type(v) in (list, tuple) or isinstance(v, (list, tuple)):
+        token: Any = (type(v), len(v))
+        children = list(v)
+    elif isinstance(v, dict):
+        token = (type(v), tuple([Key(k) for k in v]))
+        children = list(v.values())
+    elif isinstance(v, (set, frozenset)):
+        token = (type(v), frozenset(value_key(x) for x in v))
+    elif isinstance(v, types.ModuleType):
+        token = (types.ModuleType, Same(v))
+        if not (getattr(v, "__file__", None) or _LIBRARY[0]).startswith(_LIBRARY):
+            own = vars(v)  # a module of the user's (a config): the attributes code reads
+            read = sorted(n for n in names if n in own)
+            token += tuple(read)
+            children = [own[n] for n in read]
+    elif isinstance(v, types.FunctionType):
+        token = (types.FunctionType, Same(v))
+        code = v.__code__
+        children = [v.__defaults__, v.__kwdefaults__]
+        children += [_cell(c) for c in v.__closure__ or ()]
+        if not _is_library(code):
+            names = _names_read(code)
+            space = v.__globals__
+            read = [n for n in _sorted_names(code) if n in space]
+            token += tuple(read)
+            children += [space[n] for n in read]
+    elif isinstance(v, types.MethodType):
+        token = (types.MethodType,)
+        children = [v.__func__, v.__self__]
+    elif isinstance(v, functools.partial):
+        token = (functools.partial,)
+        children = [v.func, v.args, v.keywords]
+    elif isinstance(v, type):
+        own = vars(v)
+        data = _class_data(v, len(own))
+        token = (type, Same(v), data)
+        children = [own.get(k) for k in data]
+        children += [b for b in v.__bases__ if b is not object]
+    elif isinstance(getattr(v, "__dict__", None), dict):
+        own = vars(v)
+        token = (object, Same(v), tuple(own))
+        children = [type(v), *own.values()]
+    else:  # a builtin function, a C object, an object with __slots__ only
+        token = value_key(v)
+    stack.append((_END, names))
+    stack.extend((c, names) for c in reversed(children))
+    return token
+
+
+@functools.lru_cache(maxsize=4096)
+def _class_data(cls: type, size: int) -> tuple[str, ...]:
+    """The names of the data a user class holds (``size``, how many names its namespace
+    has, makes a class that gained one look new); none for a library class."""
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None) or ""
+    if cls.__module__ == "builtins" or file.startswith(_LIBRARY):
+        return ()
+    return tuple(k for k, x in vars(cls).items() if not k.startswith("__") and _is_data(x))
+
+
+def _is_data(x: Any) -> bool:
+    """A class attribute that holds data rather than behaviour (a method, a property's
+    code, a nested class, a descriptor)."""
+    return not (callable(x) or isinstance(x, (property, staticmethod, classmethod))
+                or hasattr(type(x), "__get__"))
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a closure variable not assigned yet
+        return None
 
 
 def read_names(fn: Callable[..., Any]) -> tuple[tuple[str, ...], Any]:
     """The names ``fn``'s own code reads (global and attribute names: Python keeps them
     in one list) and ``fn``'s closure (names and cells). Nested functions and
-    comprehensions count; functions it calls do not."""
+    comprehensions count."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return (), ()
-    names: list[str] = []
-    stack = [code]
-    while stack:
-        c = stack.pop()
-        names.extend(c.co_names)
-        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
     closure = tuple(zip(code.co_freevars, fn.__closure__ or ()))
-    return tuple(dict.fromkeys(names)), closure
+    return tuple(sorted(_names_read(code))), closure
 
 
 class Guards:
-    """The globals and closure variables ``fn`` reads, and the object ``fn`` is bound to
-    (a bound method's ``self``, a Module called directly), each a named getter."""
+    """Everything ``fn`` can read besides its arguments, each a labelled root that
+    :func:`fingerprint` follows to any depth: the globals its code reads, its closure
+    variables, its default arguments, and what it is bound to (a bound method's
+    ``self``, a ``functools.partial``'s function and arguments, a callable object or a
+    Module called directly, with its class's ``__call__`` or ``forward``)."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        self.names, self.closure = read_names(fn)
+        roots: list[tuple[str, Callable[[], Any]]] = []
+        code_owner = fn
+        if isinstance(fn, functools.partial):
+            roots.append(("the functools.partial's arguments", lambda: (fn.args, fn.keywords)))
+            code_owner = fn.func
+        elif isinstance(fn, types.MethodType):
+            owner = fn.__self__
+            roots.append((f"the {type(owner).__name__} the function is bound to",
+                          lambda: owner))
+            code_owner = fn.__func__
+        elif not isinstance(fn, types.FunctionType) and callable(fn):  # a callable object
+            roots.append((f"the {type(fn).__name__} called", lambda: fn))
+            method = getattr(type(fn), "forward" if isinstance(fn, Module) else "__call__")
+            code_owner = method if isinstance(method, types.FunctionType) else None
+        if isinstance(code_owner, (types.FunctionType, functools.partial, types.MethodType)) \
+                and code_owner is not fn:
+            inner = Guards(code_owner)
+            roots += inner.roots
+            self.names, self.space = inner.names, inner.space
+        else:
+            self.names, closure = read_names(fn)
+            self.space = getattr(fn, "__globals__", {})
+            for name, cell in closure:
+                roots.append((f"closure variable {name}", functools.partial(_cell, cell)))
+            if getattr(fn, "__defaults__", None) or getattr(fn, "__kwdefaults__", None):
+                roots.append(("default arguments",
+                              lambda: (fn.__defaults__, fn.__kwdefaults__)))
+        self.roots = roots
         self.attributes = self.names  # Python keeps global and attribute names in one list
-        self.space = getattr(fn, "__globals__", {})
-        owner = getattr(fn, "__self__", None)
-        self.owner = owner if owner is not None else (fn if isinstance(fn, Module) else None)
+        self._names = frozenset(self.names)
 
     def _globals(self) -> list[str]:
         """The names read that are globals now (a global defined later counts then)."""
@@ -248,24 +393,14 @@ class Guards:
 
     def key(self) -> tuple:
         """The guards' current state, hashable, part of every call's key."""
-        space = self.space
-        parts: list[Any] = [state_of(space[n], self.attributes) for n in self._globals()]
-        for _, cell in self.closure:
-            try:
-                parts.append(state_of(cell.cell_contents, self.attributes))
-            except ValueError:  # a closure variable not assigned yet
-                parts.append(None)
-        if self.owner is not None:
-            parts.append(state_of(self.owner, self.attributes))
+        space, names = self.space, self._names
+        parts = [fingerprint(space[n], names) for n in self._globals()]
+        parts += [fingerprint(get(), names) for _, get in self.roots]
         return tuple(parts)
 
     def labels(self) -> list[str]:
         """One label per entry of :meth:`key`."""
-        labels = [f"global {n}" for n in self._globals()]
-        labels += [f"closure variable {n}" for n, _ in self.closure]
-        if self.owner is not None:
-            labels.append(f"the {type(self.owner).__name__} the function is bound to")
-        return labels
+        return [f"global {n}" for n in self._globals()] + [label for label, _ in self.roots]
 
 
 # ---- in words, for explain() ------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """mg.compile, never silently stale, round two (issue #30): what a trace reads is in the
 signature or refused. Each test failed on main before its fix."""
 
+import functools
+import itertools
 import math
 
 import numpy as np
@@ -113,25 +115,21 @@ def test_compile_decorates_a_method_for_every_instance():
 
 # ---- verify=N compares entry by entry ---------------------------------------------------
 
-SCALE = np.array([1000.0, 1e-3])
+DRAWS = itertools.count(1)  # state no guard can read: a C iterator, seen by identity only
 
 
 def scaled(x):
-    return x * mg.tensor(SCALE)  # a NumPy array read inside fn: frozen at trace time
+    return x * mg.tensor([1000.0, 1e-3 * next(DRAWS)])  # frozen at its trace-time value
 
 
 def test_verify_finds_a_small_entry_that_is_wrong():
     x = mg.tensor([1.0, 1.0], requires_grad=True)
     compiled = mg.compile(scaled, verify=3)
-    compiled(x)
-    SCALE[1] = 2e-3  # the replay keeps 1e-3: its small entry is 100% off
-    try:
-        with pytest.raises(mg.CompileMismatchError,
-                           match=r"output 0 \(shape \(2,\)\) differs from eager at index "
-                                 r"\(1,\): 0\.001 against 0\.002 \(allowed: "):
-            compiled(x)
-    finally:
-        SCALE[1] = 1e-3
+    compiled(x)  # traced with 1e-3; the eager run beside the next replay draws 2e-3
+    with pytest.raises(mg.CompileMismatchError,
+                       match=r"output 0 \(shape \(2,\)\) differs from eager at index "
+                             r"\(1,\): 0\.001 against 0\.002 \(allowed: "):
+        compiled(x)
 
 
 def test_verify_accepts_rounding_in_every_entry():
@@ -258,3 +256,130 @@ def test_a_detached_state_kept_on_the_module_is_a_plain_tensor():
             train(lambda: eager(x), eager.parameters))
     assert compiled.h._node is None and not compiled.h.requires_grad
     np.testing.assert_array_equal(compiled.h.data, eager.h.data)
+
+
+# ---- guards follow state to any depth -----------------------------------------------------
+
+class Config:
+    scale = 1.0  # a class attribute
+
+    def __init__(self):
+        self.inner = type("Inner", (), {})()
+        self.inner.gain = 1.0  # a nested attribute
+        self.gains = [1.0]  # a list inside an attribute
+        self._bias = 0.0
+
+    @property
+    def bias(self):
+        return self._bias
+
+
+class Configured(Module):
+    def __init__(self):
+        self.W = Parameter(np.array([1.0, 2.0]))
+        self.cfg = Config()
+
+    def forward(self, x):
+        c = self.cfg
+        return (x * self.W).sum() * c.scale * c.inner.gain * c.gains[0] + c.bias
+
+
+GAIN = 1.0
+
+
+def helper(x):
+    return x * GAIN  # a global of a function the compiled one calls
+
+
+class Doubler:
+    """A callable object that is not a Module."""
+
+    def __init__(self):
+        self.k = 2.0
+
+    def __call__(self, x):
+        return (x * self.k).sum()
+
+
+def with_default(x, scale=1.0, *, shift=0.0):
+    return (x * scale).sum() + shift
+
+
+def test_state_of_a_module_s_config_is_guarded_at_every_depth():
+    model = Configured()
+    x = mg.tensor([1.0, 1.0])
+    step = mg.compile(model)
+    changes = [lambda: setattr(Config, "scale", 2.0),
+               lambda: setattr(model.cfg.inner, "gain", 3.0),
+               lambda: model.cfg.gains.__setitem__(0, 5.0),
+               lambda: setattr(model.cfg, "_bias", 7.0)]
+    assert step(x).item() == 3.0
+    try:
+        for change in changes:
+            change()
+            assert step(x).item() == model.forward(x).item()
+    finally:
+        Config.scale = 1.0
+    assert step.traces == 1 + len(changes)
+
+
+def test_globals_of_called_functions_defaults_partials_and_callables_are_guarded():
+    global GAIN
+    x = mg.tensor([1.0, 2.0])
+    calls = mg.compile(lambda x: helper(x).sum())
+    defaults = mg.compile(with_default)
+    partial = functools.partial(with_default, scale=1.0)
+    partials = mg.compile(partial)
+    doubler = Doubler()
+    callables = mg.compile(doubler)
+    first = [f(x).item() for f in (calls, defaults, partials, callables)]
+    try:
+        GAIN = 10.0
+        with_default.__defaults__ = (3.0,)
+        with_default.__kwdefaults__ = {"shift": 1.0}
+        partial.keywords["scale"] = 4.0
+        doubler.k = 5.0
+        assert [f(x).item() for f in (calls, defaults, partials, callables)] == [
+            helper(x).sum().item(), with_default(x), partial(x).item(), doubler(x).item()]
+        assert first != [f(x).item() for f in (calls, defaults, partials, callables)]
+    finally:
+        GAIN = 1.0
+        with_default.__defaults__, with_default.__kwdefaults__ = (1.0,), {"shift": 0.0}
+
+
+class WithHistory(Module):
+    def __init__(self):
+        self.W = Parameter(np.array([1.0, 1.0]))
+        self.history = [float(k) for k in range(5000)]  # more values than any old budget
+
+    def forward(self, x):
+        return (x * self.W).sum()
+
+
+def test_no_budget_hides_a_weight_replaced_after_a_long_list():
+    model = WithHistory()
+    step = mg.compile(model)
+    x = mg.tensor([1.0, 2.0])
+    assert step(x).item() == 3.0
+    model.W = Parameter(np.array([10.0, 10.0]))
+    assert step(x).item() == 30.0
+    loss = step(x)
+    loss.backward()
+    np.testing.assert_array_equal(model.W.grad, [1.0, 2.0])
+
+
+def test_guards_that_cost_more_than_the_step_warn_once_and_run_eagerly():
+    table = [float(k) for k in range(300_000)]  # read by the function: guarded, slowly
+
+    def tiny(x):
+        return x * table[1]
+
+    step = mg.compile(tiny)
+    x = mg.tensor([1.0])
+    with pytest.warns(RuntimeWarning, match=r"mg.compile\(tiny\): checking what the "
+                                            r"function reads .* runs eagerly from now on"):
+        for _ in range(5):
+            step(x)
+    assert step.eager and step.traces == 1
+    table[1] = 3.0
+    assert step(x).item() == 3.0  # eager: never stale
