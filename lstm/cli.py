@@ -224,8 +224,9 @@ def _demo(args: argparse.Namespace) -> int:
     check_fits(f"demo --lags {' '.join(map(str, settings.lags))} --jobs {settings.jobs}",
                settings.jobs * max(needed_bytes(c, 2, run_config.hidden_size, T,
                                                 run_config.batch_size, 4,
-                                                extra_elements=2 * settings.test_size * T
-                                                * run_config.hidden_size)
+                                                extra_elements=settings.test_size * T
+                                                * (2 + run_config.hidden_size),
+                                                compiled=settings.compile)
                                    for c in CELLS))
     run(settings, args.out)
     return 0
@@ -237,8 +238,9 @@ def _train(args: argparse.Namespace) -> int:
     check_fits(f"train --cell {args.cell} --hidden {args.hidden} --T {args.T} --batch "
                f"{args.batch} --test-size {args.test_size}",
                needed_bytes(args.cell, TASKS[args.task].input_size, args.hidden, args.T,
-                            args.batch, 4, extra_elements=2 * args.test_size * args.T
-                            * (TASKS[args.task].input_size + args.hidden)))
+                            args.batch, 4, extra_elements=args.test_size * args.T
+                            * (TASKS[args.task].input_size + args.hidden),
+                            compiled=not args.eager))
     config = TrainConfig(task=args.task, cell=args.cell, T=args.T, hidden_size=args.hidden,
                          batch_size=args.batch, steps=args.steps,
                          lr=TASKS[args.task].lr if args.lr is None else args.lr, clip=args.clip,

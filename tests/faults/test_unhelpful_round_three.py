@@ -89,3 +89,18 @@ def test_running_out_of_memory_is_one_line_and_exit_1(argv, target, monkeypatch,
     assert err.endswith(f"python -m lstm {argv[0]}: error: out of memory; try smaller sizes "
                         f"(--hidden, --batch, --T, --steps, --test-size)\n")
     assert "Traceback" not in err
+
+
+# ---- the memory estimate is within 2x of what a run takes -------------------------------------
+
+@pytest.mark.parametrize("size, eager", [
+    (("rnn", 3000, 1, 1, 10), False),  # long and tiny: the graph's bookkeeping dominates
+    (("lstm", 3000, 1, 1, 10), True),
+    (("lstm", 100, 512, 64, 100), False),  # short and large: the arrays dominate
+    (("lstm", 50, 256, 32, 1000), True),
+])
+def test_the_memory_estimate_is_within_2x_of_peak_rss(size, eager):
+    from benchmarks.memory_estimate import measure
+
+    measured, estimate = measure(*size, eager=eager)
+    assert 0.5 < measured / estimate < 2, (measured / 1e6, estimate / 1e6)
