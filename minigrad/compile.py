@@ -116,7 +116,10 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
     ``verify=N`` checks replays against eager, which catches what is frozen and should
     not be.
 
-    The result is what eager ``fn`` returns, values and gradients equal to rounding.
+    The result is what eager ``fn`` returns, values and gradients equal to rounding. An
+    intermediate returned beside what is computed from it (``return loss, h``) is
+    computed first, then the rest from it, so ``h.retain_grad()`` and
+    ``mg.grad(loss, [h])`` work as in eager.
     Under ``mg.no_grad()`` only the forward schedule runs and nothing is recorded;
     outputs on separate subgraphs backpropagate separately, as eager ones do; a second
     ``backward()`` through a freed part without ``retain_graph=True`` raises the eager
@@ -262,8 +265,8 @@ class CompiledFunction:
         outputs: list[Tensor] = []
         output_structure = _flatten_outputs(result, outputs, self.name)
         del result
-        plan = Plan(f"compiled {self.name}", stand_ins, [t.requires_grad for t in tensors],
-                    outputs, output_structure, since)
+        plan = make_plan(f"compiled {self.name}", stand_ins, [t.requires_grad for t in tensors],
+                         outputs, output_structure, since)
         for t in detached:  # kept by the caller (self.h = h.detach()): a plain tensor,
             t._node = None  # not a way into the trace's released graph
         plan.description = description
@@ -452,7 +455,8 @@ class Plan:
     """
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
-                 outputs: list[Tensor], output_structure: Any, since: int) -> None:
+                 outputs: list[Tensor], output_structure: Any, since: int,
+                 release: bool = True) -> None:
         self.name = name
         self.output_structure = output_structure
         self.description: dict[str, dict[str, str]] = {}  # the call it was traced for
@@ -460,7 +464,12 @@ class Plan:
         self.timed = self.slow_checks = 0  # replays timed, and those checking outlasted
         self.eager_seconds = 0.0  # how long fn ran when traced
         inside = [t._node for t in outputs if t._node is not None and t._node._seq >= since]
-        nodes = sorted(nodes_leading_to(inside), key=creation_number)
+        # an argument computed by the trace itself (an intermediate a later stage reads,
+        # see _Staged) ends the walk, as a leaf does
+        computed = {id(t._node): k for k, t in enumerate(arguments) if t._node is not None}
+        nodes = sorted(nodes_leading_to(inside, [t._node for t in arguments
+                                                 if t._node is not None]),
+                       key=creation_number)
         self.values: list[_Value] = []
         constants: list[Any] = []  # each value's constant, None for the others
         needs_grad: list[bool] = []  # per value: does a gradient flow to it
@@ -476,6 +485,7 @@ class Plan:
         self.argument_slots = [new_slot(t.shape, t.dtype, grad=g)
                                for t, g in zip(arguments, requires_grad)]
         slot_of.update({id(t): s for t, s in zip(arguments, self.argument_slots)})
+        slot_of.update({node_id: self.argument_slots[k] for node_id, k in computed.items()})
         self.captured: list[Tensor] = []  # the tensors fn captured, read at every call
         self.captured_slots: list[int] = []
         self._captured_state: list[tuple] = []
@@ -520,8 +530,8 @@ class Plan:
             slot_of[id(n)] = new_slot(n.shape, n.dtype, grad=grad)
             self.node_slots.add(slot_of[id(n)])
             ops.append((n.prim, tuple(inputs), n.params, slot_of[id(n)]))
-            n.inputs = n.saved = n.out = None  # the trace's graph is done with: its memory
-            # goes now, before the probe fills a buffer of the same size
+            if release:  # the trace's graph is done with: its memory goes now, before
+                n.inputs = n.saved = n.out = None  # the probe fills a buffer that size
         n = x = None  # the loop's last input may be a leaf made inside: not held here
         del nodes, inside
         self.output_slots = [slot_of[id(t._node)] if t._node is not None
@@ -529,7 +539,7 @@ class Plan:
                              for t in outputs]
         for s, alive, data, requires_grad, name, is_output in made_inside_leaves:
             t = alive()  # with the trace's graph gone, only a caller can hold it now
-            if t is None or is_output:
+            if t is None or is_output or not release:
                 self.fresh.append((s, data, requires_grad, name))
             else:  # made once (get_variable, a lazy Module's weight), captured from now on
                 self.captured.append(t)
@@ -872,6 +882,74 @@ class Plan:
             buf[n + s] = seed
         group.backward(buf, self.dtypes, set())
         return [buf[i] for i in group.gradient_at]
+
+
+def make_plan(name: str, arguments: list[Tensor], requires_grad: list[bool],
+              outputs: list[Tensor], output_structure: Any, since: int,
+              release: bool = True) -> Plan | _Staged:
+    """A :class:`Plan` of the trace, or, when ``fn`` returns an intermediate that another
+    output is computed from (``return loss, h``), a :class:`_Staged` one."""
+    inner = _intermediates(outputs, since)
+    if not inner:
+        return Plan(name, arguments, requires_grad, outputs, output_structure, since, release)
+    return _Staged(name, arguments, requires_grad, outputs, output_structure, since, inner,
+                   release)
+
+
+def _intermediates(outputs: list[Tensor], since: int) -> list[Tensor]:
+    """The outputs, each once, that another output is computed from, in the trace."""
+    nodes = [t._node for t in outputs if t._node is not None and t._node._seq >= since]
+    below = nodes_leading_to([x for n in nodes for x in n.inputs or ()])
+    return list({id(t): t for t in outputs
+                 if t._node in below and t._node._seq >= since}.values())
+
+
+class _Staged:
+    """The plan of a function that returns an intermediate with what is computed from it
+    (``return loss, h``): a first stage computes the intermediates, a later stage the
+    rest from them, so that in the eager graph the later outputs are computed from the
+    intermediates, as in eager: ``h.retain_grad()`` and ``mg.grad(loss, [h])`` work.
+    It answers as a :class:`Plan` does."""
+
+    def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
+                 outputs: list[Tensor], output_structure: Any, since: int,
+                 inner: list[Tensor], release: bool) -> None:
+        ids = {id(t): k for k, t in enumerate(inner)}
+        rest = list({id(t): t for t in outputs if id(t) not in ids}.values())
+        rest_ids = {id(t): k for k, t in enumerate(rest)}
+        self.where = [(True, ids[id(t)]) if id(t) in ids else (False, rest_ids[id(t)])
+                      for t in outputs]
+        flat = (tuple, (TENSOR,) * len(rest))
+        # the later stage first: it stops at the intermediates, whose graph the first
+        # stage still needs (and releases)
+        self.later = Plan(name, [*arguments, *inner],
+                          [*requires_grad, *[t.requires_grad for t in inner]], rest, flat,
+                          since, release=False)
+        self.first = make_plan(name, arguments, requires_grad, inner,
+                               (tuple, (TENSOR,) * len(inner)), since, release)
+        self.name, self.output_structure = name, output_structure
+        self.arguments = len(arguments)
+        self.description: dict[str, dict[str, str]] = {}
+        self.verified = self.timed = self.slow_checks = 0
+        self.eager_seconds = 0.0
+
+    def run(self, arguments: list[Tensor]) -> Any:
+        inner = list(self.first.run(arguments))
+        rest = self.later.run([*arguments, *inner])
+        return _unflatten_outputs(self.output_structure, iter(
+            [inner[k] if first else rest[k] for first, k in self.where]))
+
+    def captured_unchanged(self) -> bool:
+        return self.first.captured_unchanged() and self.later.captured_unchanged()
+
+    def captured_changes(self) -> list[str]:
+        return [*self.first.captured_changes(), *self.later.captured_changes()]
+
+    def differentiated(self, arguments: list[Tensor]) -> list[tuple[str, Tensor]]:
+        found = {id(t): (label, t) for label, t in self.first.differentiated(arguments)}
+        for label, t in self.later.differentiated(arguments):  # the intermediates: not
+            found.setdefault(id(t), (label, t))  # in ``arguments``, so never listed
+        return list(found.values())
 
 
 def _connected(outputs: list[int], ops: list[tuple]) -> list[_Group]:

@@ -475,13 +475,15 @@ class Node:
 creation_number = attrgetter("_seq")
 
 
-def nodes_leading_to(roots: Iterable[Any]) -> set[Node]:
-    """Every node reachable from ``roots`` (an iterative walk: no recursion limit)."""
-    seen = {v for v in roots if type(v) is Node}
+def nodes_leading_to(roots: Iterable[Any], stop: Iterable[Node] = ()) -> set[Node]:
+    """Every node reachable from ``roots`` (an iterative walk: no recursion limit),
+    without passing through the nodes in ``stop``."""
+    stop = set(stop)
+    seen = {v for v in roots if type(v) is Node and v not in stop}
     stack = list(seen)
     while stack:
         for x in stack.pop().inputs or ():
-            if type(x) is Node and x not in seen:
+            if type(x) is Node and x not in seen and x not in stop:
                 seen.add(x)
                 stack.append(x)
     return seen

@@ -3,6 +3,7 @@ with arguments and captured tensors that do or do not require grad, the compiled
 gives the eager program's values and gradients, first call and replays alike."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,9 +44,11 @@ instructions = st.lists(st.tuples(st.sampled_from(sorted(UNARY) + sorted(BINARY)
                         min_size=1, max_size=12)
 
 
-def run(program, values):
+def run(program, values, intermediates=False):
     """Apply each instruction to earlier values; a binary op whose shapes do not fit
-    falls back to tanh of its first operand. Returns the last two values."""
+    falls back to tanh of its first operand. Returns the last value and the sum of the
+    one before, or (``intermediates``) the last three as they are, often one computed
+    from another."""
     values = list(values)
     for op, i, j in program:
         a, b = values[i % len(values)], values[j % len(values)]
@@ -56,6 +59,8 @@ def run(program, values):
             values.append(BINARY[op](a, b))
         except ValueError:
             values.append(mg.tanh(a))
+    if intermediates:
+        return tuple(values[-3:])
     return values[-1], values[-2].sum()
 
 
@@ -69,14 +74,15 @@ def programs(draw):
     return data, requires, program, rng
 
 
+@pytest.mark.parametrize("intermediates", [False, True])
 @given(programs())
-def test_compiled_programs_agree_with_eager(case):
+def test_compiled_programs_agree_with_eager(intermediates, case):
     data, requires, program, rng = case
     # two arguments and two captured tensors, each requiring grad or not
     captured = [mg.tensor(d, requires_grad=r) for d, r in zip(data[2:], requires[2:])]
 
     def fn(x, y):
-        return run(program, [x, y, *captured])
+        return run(program, [x, y, *captured], intermediates)
 
     compiled = mg.compile(fn, verify=2)  # replays also checked against eager by verify
     for call in range(3):

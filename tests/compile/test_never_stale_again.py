@@ -383,3 +383,50 @@ def test_guards_that_cost_more_than_the_step_warn_once_and_run_eagerly():
     assert step.eager and step.traces == 1
     table[1] = 3.0
     assert step(x).item() == 3.0  # eager: never stale
+
+
+# ---- intermediates returned with the loss -------------------------------------------------
+
+W_INNER = mg.tensor(np.array([[0.5, -0.3], [0.2, 0.8]]), requires_grad=True)
+
+
+def returns_intermediates(x):
+    z = x @ W_INNER
+    h = mg.tanh(z)
+    h2 = h * 3.0
+    loss = (h2 * h).sum() + z.sum()  # z feeds both h and the loss directly
+    return loss, {"h": h, "h2": h2}, z
+
+
+@pytest.mark.parametrize("ask", ["retain_grad", "mg.grad"])
+def test_intermediates_returned_with_the_loss_get_their_gradients_as_in_eager(ask):
+    compiled = mg.compile(returns_intermediates, verify=2)
+    for _ in range(3):
+        got = []
+        for fn in (returns_intermediates, compiled):
+            W_INNER.grad = None
+            loss, inner, z = fn(mg.tensor([[1.0, 2.0]]))
+            watched = [inner["h"], inner["h2"], z]
+            if ask == "retain_grad":
+                for t in watched:
+                    t.retain_grad()
+                loss.backward()
+                grads = [t.grad for t in watched]
+            else:
+                grads = [g.data for g in mg.grad(loss, watched, retain_graph=True)]
+                loss.backward()
+            got.append([loss.data, *grads, W_INNER.grad])
+        for compiled_value, eager_value in zip(got[1], got[0]):
+            np.testing.assert_allclose(compiled_value, eager_value, rtol=1e-12)
+    assert compiled.traces == 1 and compiled.verified == 2
+
+
+def test_an_intermediate_returned_takes_its_own_gradient_too():
+    compiled = mg.compile(returns_intermediates)
+    got = []
+    for fn in (returns_intermediates, compiled):
+        W_INNER.grad = None
+        loss, inner, _ = fn(mg.tensor([[1.0, 2.0]]))
+        (loss + (inner["h"] * mg.tensor([[0.5, -2.0]])).sum()).backward()  # h: two paths
+        got.append(W_INNER.grad.copy())
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-12)
