@@ -452,6 +452,8 @@ class Plan:
         requires_grad: for each argument, whether the caller's tensor requires grad.
         outputs: the tensors the trace returned; ``output_structure`` how they nest.
         since: the creation number at which the trace began.
+        release: free the trace's graph node by node while planning (not when another
+            stage is yet to be planned from the same graph).
     """
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
