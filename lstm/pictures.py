@@ -12,7 +12,7 @@ from minigrad.nn.functional import mse_loss
 
 from .models import SequenceModel
 from .tasks import adding_problem
-from .training import TrainConfig, train
+from .training import ProgressBar, TrainConfig, train
 
 
 def unrolled_loss(cell: str, steps: int, hidden_size: int = 16, batch: int = 1,
@@ -50,16 +50,21 @@ def explorer_page(cell: str, steps: int, hidden_size: int = 16, trained: bool = 
                   train_steps: int = 2000, seed: int = 0) -> mg.viz.Explorer:
     """The explorer page of ``cell`` unrolled over ``steps``; with ``trained``, a second
     view of the same model trained on the adding problem at that lag (Adam, batch 32,
-    float64) until it solves it or ``train_steps`` steps have passed."""
+    float64) until it solves it or ``train_steps`` steps have passed, with a progress
+    bar on a terminal."""
     model = SequenceModel(cell, 2, hidden_size, 1, rng=np.random.default_rng(seed))
     title = f"{cell}, {steps} steps, hidden {hidden_size}: backpropagation through time"
     loss = unrolled_loss(cell, steps, hidden_size, seed=seed, model=model)
     if not trained:
         return mg.viz.explore(loss, title=title)
     tuned = copy.deepcopy(model)
-    result = train(TrainConfig(cell=cell, T=max(steps, 2), hidden_size=hidden_size,
-                               steps=train_steps, dtype="float64", seed=seed, test_size=200),
-                   progress=None, model=tuned)
+    bar = ProgressBar(train_steps, f"training {cell} at T={max(steps, 2)}")
+    try:
+        result = train(TrainConfig(cell=cell, T=max(steps, 2), hidden_size=hidden_size,
+                                   steps=train_steps, dtype="float64", seed=seed,
+                                   test_size=200), progress=bar, model=tuned)
+    finally:
+        bar.close()
     after = unrolled_loss(cell, steps, hidden_size, seed=seed, model=tuned)
     outcome = (f"solved at step {result.solved_at}" if result.solved else
                f"{result.steps_run} steps, test MSE {result.best_score:.3f}")

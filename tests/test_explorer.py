@@ -257,3 +257,19 @@ def test_a_graph_without_scopes_is_one_box(browser, tmp_path):
         tab.click('[data-scope="(outside)"]')
         assert visible_vertices(tab) == len(data["vertices"]) == 4
         assert tab.locator("#flow [data-step]").count() == 0
+
+
+def test_the_flow_plot_has_one_fixed_axis_on_every_page(browser, tmp_path):
+    """An RNN's and an LSTM's pages share the log axis, so their gradients compare by
+    eye: the RNN's falls far lower by t=0 (issue #31, item 2)."""
+    seen = {}
+    for cell in ("rnn", "lstm"):
+        path = mg.viz.explore(unrolled_loss(cell, 30)).save(tmp_path / f"{cell}.html")
+        with opened(browser, path) as tab:
+            axis = (tab.get_attribute("#flow", "data-log-min"),
+                    tab.get_attribute("#flow", "data-log-max"))
+            labels = tab.eval_on_selector_all("#flow text", "ts => ts.map(t => t.textContent)")
+            first = float(tab.get_attribute('#flow [data-step="0"]', "cy"))
+            seen[cell] = axis, labels, first
+    assert seen["rnn"][:2] == seen["lstm"][:2] == (("-10", "1"), seen["rnn"][1])
+    assert seen["rnn"][2] > seen["lstm"][2] + 30  # lower on the page: a smaller gradient

@@ -1,8 +1,14 @@
 """Training reaches the solved threshold on a short lag; the command line behaves."""
 
+import fcntl
 import json
+import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +174,29 @@ def test_train_uses_the_tasks_learning_rate_unless_given(tmp_path):
 def test_every_command_takes_the_gru(argv, tmp_path, capsys):
     assert main([a.format(tmp=tmp_path) for a in argv]) == 0
     assert "gru" in capsys.readouterr().out
+
+
+def test_explore_trained_shows_a_progress_bar_on_a_terminal(tmp_path):
+    """issue #31, item 5: the training behind --trained is not silent on a terminal."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 wide
+    process = subprocess.Popen([sys.executable, "-m", "lstm", "explore", "--cell", "rnn",
+                                "--steps", "3", "--hidden", "4", "--trained", "--train-steps",
+                                "40", "-o", str(tmp_path / "e.html")],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=terminal,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    os.close(terminal)
+    shown = b""
+    while True:  # read as it draws, until the command closes the terminal
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait() == 0 and b"wrote" in process.stdout.read()
+    process.stdout.close()
+    assert b"training rnn at T=3" in shown and b"step" in shown

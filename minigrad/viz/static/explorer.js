@@ -199,14 +199,15 @@ function drawFlow() {
   const svg = document.getElementById("flow");
   svg.replaceChildren();
   const points = view().flow;
-  const norms = points.map((p) => p[1]).filter((x) => x > 0);
-  if (!points.length || !norms.length) return;
-  const low = Math.floor(Math.log10(Math.min(...norms)));
-  const high = Math.ceil(Math.log10(Math.max(...norms)));
-  const span = Math.max(1, high - low);
+  if (!points.length) return;
+  // one fixed log axis on every page and view, so that pages compare by eye: an RNN's
+  // gradient that dies by lag 30 sits far below an LSTM's that survives
+  const low = Number(svg.dataset.logMin);
+  const high = Number(svg.dataset.logMax);
   const last = Math.max(1, points[points.length - 1][0]);
   const x = (step) => 40 + 270 * step / last;
-  const y = (norm) => 180 - 165 * (Math.log10(Math.max(norm, 10 ** low)) - low) / span;
+  const y = (norm) => 180 - 165 * (Math.min(Math.max(Math.log10(norm), low), high) - low) /
+    (high - low);
   for (let exponent = low; exponent <= high; exponent += 1) {
     const line = document.createElementNS(SVG, "line");
     line.setAttribute("x1", "40");
@@ -215,6 +216,7 @@ function drawFlow() {
     line.setAttribute("y2", String(y(10 ** exponent)));
     line.setAttribute("stroke", "#eee");
     svg.appendChild(line);
+    if (exponent % 2 !== 0 && exponent !== high) continue;  // a label every 2 decades
     const label = document.createElementNS(SVG, "text");
     label.setAttribute("x", "2");
     label.setAttribute("y", String(y(10 ** exponent) + 3));
@@ -241,8 +243,10 @@ function drawFlow() {
     point.setAttribute("cy", String(y(norm)));
     point.setAttribute("r", "4");
     point.setAttribute("fill", "#1f77b4");
+    if (!(norm >= 10 ** low)) point.classList.add("below");  // drawn on the floor
     const title = document.createElementNS(SVG, "title");
-    title.textContent = "t=" + step + ": ||dL/dh|| " + formatNumber(norm);
+    title.textContent = "t=" + step + ": ||dL/dh|| " + formatNumber(norm) +
+      (norm >= 10 ** low ? "" : " (below the axis, drawn on its floor)");
     point.appendChild(title);
     svg.appendChild(point);
   }
