@@ -164,6 +164,7 @@ def test_the_flow_plot_and_the_steps_are_linked(page):
 
 
 def test_switching_views_recolours_the_steps(page, built):
+    set_sweep(page, len(built["order"]))
     before = page.eval_on_selector('.box[data-scope="t=0"]', "box => box.style.background")
     page.check('input[name="view"][value="1"]')
     after = page.eval_on_selector('.box[data-scope="t=0"]', "box => box.style.background")
@@ -273,3 +274,36 @@ def test_the_flow_plot_has_one_fixed_axis_on_every_page(browser, tmp_path):
             seen[cell] = axis, labels, first
     assert seen["rnn"][:2] == seen["lstm"][:2] == (("-10", "1"), seen["rnn"][1])
     assert seen["rnn"][2] > seen["lstm"][2] + 30  # lower on the page: a smaller gradient
+
+
+def test_the_sweep_reveals_the_boxes_and_the_plot_as_it_reaches_them(page, built):
+    """Issue #31, item 1. Before the sweep starts, every box and point is pending. A box
+    takes its colour once the sweep reaches its vertices, and `data-heat` is the largest
+    gradient among those reached so far. The steps are reached going back in time."""
+    order, stats = built["order"], built["data"]["views"][0]["stats"]
+    unit_of = {v["id"]: v["unit"] for v in built["data"]["vertices"]}
+    steps = [f"t={t}" for t in range(STEPS)]
+    assert page.locator('.box.pending[data-scope^="t="]').count() == STEPS  # as it opens
+    revealed_at = {}
+    for k in (0, 1, len(order) // 3, len(order) // 2, len(order)):
+        set_sweep(page, k)
+        swept = order[:k]
+        for scope in steps:
+            box = f'.box[data-scope="{scope}"]'
+            mine = [v for v in swept if unit_of[v] == scope]
+            assert ("pending" in page.get_attribute(box, "class")) == (not mine), (k, scope)
+            if mine:
+                revealed_at.setdefault(scope, k)
+                heat = float(page.get_attribute(box, "data-heat"))
+                largest = max((stats[v]["grad"] or {"norm": 0})["norm"] or 0 for v in mine)
+                assert heat == pytest.approx(largest, rel=1e-3, abs=1e-12), (k, scope)
+        pending = page.locator("#flow .point.pending").count()
+        assert pending == sum(p[2] > k for p in built["data"]["views"][0]["flow"])
+    assert page.locator("#flow .point.pending").count() == 0
+    assert page.locator(".box.pending").count() == 0
+    # going back in time: a later step is never revealed after an earlier one
+    firsts = [revealed_at[s] for s in steps]
+    assert firsts == sorted(firsts, reverse=True)
+    set_sweep(page, 0)
+    assert page.locator('.box.pending[data-scope^="t="]').count() == STEPS
+    assert page.locator("#flow .point.pending").count() == STEPS

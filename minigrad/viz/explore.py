@@ -165,29 +165,61 @@ def _view(graph: _Graph, roots: tuple[Tensor, ...], name: str) -> dict:
         fill = scale.fill(norms[n])
         fills[key] = [fill, colours.font_for(fill)]
     visited = {graph.number[id(v)] for v in order}
+    reached = _reveal(graph, order, norms, scale)
     units = {}
     for unit, members in graph.members.items():
         largest = max((norms[n] or 0.0 for n in members), default=0.0)
-        fill = scale.fill(largest) if largest > 0 else "#f6f6f6"
+        fill = scale.fill(largest) if largest > 0 else NO_GRADIENT
         units[unit] = {"norm": _rounded(largest), "fill": fill, "font": colours.font_for(fill),
-                       "visited": sum(n in visited for n in members)}
+                       "visited": sum(n in visited for n in members),
+                       "reveal": reached[unit]}
+    position = {graph.number[id(v)]: k for k, v in enumerate(order, 1)}
     return {"label": name, "sweep": [f"v{graph.number[id(v)]}" for v in order],
-            "stats": stats, "fills": fills, "units": units, "flow": _flow(graph, norms)}
+            "stats": stats, "fills": fills, "units": units,
+            "flow": _flow(graph, norms, position)}
 
 
-def _flow(graph: _Graph, norms: dict[int, float | None]) -> list[list[float]]:
-    """``[t, ||dL/dh_t||]`` for every time step: the gradient of the step's last ``h``
-    (its top layer's hidden state), or its largest gradient if it names no ``h``."""
+def _reveal(graph: _Graph, order: list, norms: dict[int, float | None],
+            scale: colours.HeatScale) -> dict[str, list[list]]:
+    """Per unit, how its box looks as the sweep goes: ``[k, norm, fill, font]`` from the
+    k-th vertex swept on, its largest gradient among the vertices swept so far. Before
+    its first entry a box is pending: the sweep has not reached it."""
+    reveal: dict[str, list[list]] = {u: [] for u in graph.units}
+    largest: dict[str, float] = {}
+    for k, v in enumerate(order, 1):
+        n = graph.number[id(v)]
+        unit, norm = graph.unit_of[n], norms[n] or 0.0
+        if unit in largest and norm <= largest[unit]:
+            continue
+        largest[unit] = norm
+        fill = scale.fill(norm) if norm > 0 else NO_GRADIENT
+        reveal[unit].append([k, _rounded(norm), fill, colours.font_for(fill)])
+    return reveal
+
+
+def _flow(graph: _Graph, norms: dict[int, float | None],
+          position: dict[int, int]) -> list[list[float]]:
+    """``[t, ||dL/dh_t||, k]`` for every time step: the gradient of the step's last ``h``
+    (its top layer's hidden state), or its largest gradient if it names no ``h``; ``k``,
+    how many vertices the sweep has done when that gradient is complete."""
     points = []
     for unit, members in graph.members.items():
         step = _STEP.fullmatch(unit.split("/")[0])
         if step is None:
             continue
         hs = [n for n in members if graph.vertices[n].name == "h"]
-        norm = norms[hs[-1]] if hs else max((norms[n] or 0.0 for n in members), default=0.0)
+        if hs:
+            source = hs[-1]
+        else:
+            source = max(members, key=lambda n: norms[n] or 0.0)
+        norm = norms[source]
         if norm is not None:
-            points.append([int(step.group(1)), _rounded(norm)])
+            points.append([int(step.group(1)), _rounded(norm), position.get(source, 0)])
     return sorted(points)
+
+
+#: The box of a step whose gradient is exactly zero (the sweep reached it).
+NO_GRADIENT = "#f6f6f6"
 
 
 def _rounded(x: float | None) -> float | None:

@@ -39,19 +39,44 @@ function paintVertices() {
   }
 }
 
-function paintBoxes() {
+// A box shows what the sweep has reached so far: grey while pending, then the heat of
+// the largest gradient among its vertices swept, so the colours arrive going back in time.
+function paintBoxes(k) {
   for (const box of document.querySelectorAll(".box[data-scope]")) {
-    const unit = view().units[box.dataset.scope];
-    box.style.background = unit.fill;
-    box.style.color = unit.font;
-    box.querySelector(".max").textContent = "max ||g|| " + formatNumber(unit.norm);
+    let shown = null;
+    for (const entry of view().units[box.dataset.scope].reveal) {
+      if (entry[0] > k) break;
+      shown = entry;
+    }
+    box.classList.toggle("pending", shown === null);
+    box.style.background = shown ? shown[2] : "";
+    box.style.color = shown ? shown[3] : "";
+    box.dataset.heat = shown ? String(shown[1]) : "";
+    box.querySelector(".max").textContent = shown ? "max ||g|| " + formatNumber(shown[1])
+      : "not reached yet";
+  }
+}
+
+// The flow plot grows point by point: a step's point appears once its h is swept.
+function revealFlow(k) {
+  const svg = document.getElementById("flow");
+  const reached = [];
+  for (const point of svg.querySelectorAll(".point")) {
+    const done = Number(point.dataset.at) <= k;
+    point.classList.toggle("pending", !done);
+    if (done) reached.push([Number(point.dataset.step), point]);
+  }
+  reached.sort((a, b) => a[0] - b[0]);
+  const line = svg.querySelector("polyline");
+  if (line) {
+    line.setAttribute("points", reached.map(([, p]) => p.getAttribute("cx") + "," +
+      p.getAttribute("cy")).join(" "));
   }
 }
 
 function applyView(index) {
   viewIndex = index;
   paintVertices();
-  paintBoxes();
   drawFlow();
   setSweep(Number(document.getElementById("sweep").value));
 }
@@ -66,6 +91,8 @@ function setSweep(k) {
   for (const element of document.querySelectorAll(".vertex.done, .vertex.current")) {
     element.classList.remove("done", "current");
   }
+  paintBoxes(k);
+  revealFlow(k);
   for (const element of document.querySelectorAll(".edge.flow, .link.flow, .box.active")) {
     element.classList.remove("flow", "active");
   }
@@ -235,10 +262,11 @@ function drawFlow() {
   line.setAttribute("fill", "none");
   line.setAttribute("stroke", "#1f77b4");
   svg.appendChild(line);
-  for (const [step, norm] of points) {
+  for (const [step, norm, at] of points) {
     const point = document.createElementNS(SVG, "circle");
     point.setAttribute("class", "point");
     point.setAttribute("data-step", String(step));
+    point.setAttribute("data-at", String(at));
     point.setAttribute("cx", String(x(step)));
     point.setAttribute("cy", String(y(norm)));
     point.setAttribute("r", "4");
