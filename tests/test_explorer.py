@@ -307,3 +307,28 @@ def test_the_sweep_reveals_the_boxes_and_the_plot_as_it_reaches_them(page, built
     set_sweep(page, 0)
     assert page.locator('.box.pending[data-scope^="t="]').count() == STEPS
     assert page.locator("#flow .point.pending").count() == STEPS
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_each_link_shows_the_factor_the_gradient_was_multiplied_by(browser, tmp_path, cell):
+    """Issue #31, item 1: the link into step K carries ||dL/dh_(K-1)|| / ||dL/dh_K||, as
+    `lstm.analysis.gradient_flow` measures it, and shows it once the sweep crossed it."""
+    from lstm.analysis import gradient_flow
+    from lstm.models import SequenceModel
+    from lstm.tasks import adding_problem
+
+    steps = 12
+    rng = np.random.default_rng(0)  # what unrolled_loss draws, in its order
+    model = SequenceModel(cell, 2, 16, 1, rng=rng)
+    xs, ys = adding_problem(1, steps, rng)
+    norms = gradient_flow(model, xs, ys)
+    path = mg.viz.explore(unrolled_loss(cell, steps)).save(tmp_path / f"{cell}.html")
+    with opened(browser, path) as tab:
+        assert tab.locator(".link.factor").count() == 0  # before the sweep
+        set_sweep(tab, int(tab.get_attribute("#sweep", "max")))
+        for K in range(1, steps):
+            link = f'.link[data-link="t={K}"]'
+            factor = float(tab.get_attribute(link, "data-factor"))
+            assert factor == pytest.approx(norms[K - 1] / norms[K], rel=2e-3), K
+            assert tab.text_content(link).startswith("×")
+        assert tab.locator(".link.factor").count() == steps - 1

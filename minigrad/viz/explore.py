@@ -174,9 +174,10 @@ def _view(graph: _Graph, roots: tuple[Tensor, ...], name: str) -> dict:
                        "visited": sum(n in visited for n in members),
                        "reveal": reached[unit]}
     position = {graph.number[id(v)]: k for k, v in enumerate(order, 1)}
+    flow, factors = _flow(graph, norms, position)
     return {"label": name, "sweep": [f"v{graph.number[id(v)]}" for v in order],
-            "stats": stats, "fills": fills, "units": units,
-            "flow": _flow(graph, norms, position)}
+            "stats": stats, "fills": fills, "units": units, "flow": flow,
+            "factors": factors}
 
 
 def _reveal(graph: _Graph, order: list, norms: dict[int, float | None],
@@ -198,11 +199,13 @@ def _reveal(graph: _Graph, order: list, norms: dict[int, float | None],
 
 
 def _flow(graph: _Graph, norms: dict[int, float | None],
-          position: dict[int, int]) -> list[list[float]]:
+          position: dict[int, int]) -> tuple[list[list[float]], dict[str, float | None]]:
     """``[t, ||dL/dh_t||, k]`` for every time step: the gradient of the step's last ``h``
     (its top layer's hidden state), or its largest gradient if it names no ``h``; ``k``,
-    how many vertices the sweep has done when that gradient is complete."""
-    points = []
+    how many vertices the sweep has done when that gradient is complete. And per step
+    ``t=K`` after the first, the factor the gradient was multiplied by on its way back
+    from step K to step K-1: ``||dL/dh_(K-1)|| / ||dL/dh_K||`` (None where it is 0)."""
+    points, exact = [], {}
     for unit, members in graph.members.items():
         step = _STEP.fullmatch(unit.split("/")[0])
         if step is None:
@@ -214,8 +217,12 @@ def _flow(graph: _Graph, norms: dict[int, float | None],
             source = max(members, key=lambda n: norms[n] or 0.0)
         norm = norms[source]
         if norm is not None:
-            points.append([int(step.group(1)), _rounded(norm), position.get(source, 0)])
-    return sorted(points)
+            t = int(step.group(1))
+            points.append([t, _rounded(norm), position.get(source, 0)])
+            exact[t] = norm
+    factors = {f"t={t}": _rounded(exact[t - 1] / exact[t]) if exact[t] else None
+               for t in sorted(exact) if t - 1 in exact}
+    return sorted(points), factors
 
 
 #: The box of a step whose gradient is exactly zero (the sweep reached it).
@@ -430,9 +437,11 @@ def _unit_html(graph: _Graph, k: int, unit: str, svg: str) -> str:
         crossing = sorted({f"{graph.vertices[x].name or graph.vertices[x].op} "
                            f"{labels.shape(graph.vertices[x].shape)}" for n in members
                            for x in graph.inputs[n] if graph.unit_of[x] == previous})
+        step = f' data-link="{scope}"' if _STEP.fullmatch(previous) and _STEP.fullmatch(
+            unit) else ""
         link = (f'<div class="link" data-from="{html.escape(previous, quote=True)}" '
-                f'data-to="{scope}" title="{html.escape(", ".join(crossing), quote=True)}">'
-                f'→</div>')
+                f'data-to="{scope}"{step} title="{html.escape(", ".join(crossing), quote=True)}"'
+                f'>→</div>')
     return (f'{link}<div class="unit" data-unit="{scope}">{box}'
             f'<div class="ops" hidden>{svg}</div></div>')
 

@@ -57,14 +57,28 @@ function paintBoxes(k) {
   }
 }
 
-// The flow plot grows point by point: a step's point appears once its h is swept.
+// The flow plot grows point by point: a step's point appears once its h is swept. The
+// link from step K-1 to step K shows the factor the gradient was multiplied by on its
+// way back across it, once both ends are swept.
 function revealFlow(k) {
   const svg = document.getElementById("flow");
   const reached = [];
+  const swept = new Set();
   for (const point of svg.querySelectorAll(".point")) {
     const done = Number(point.dataset.at) <= k;
     point.classList.toggle("pending", !done);
-    if (done) reached.push([Number(point.dataset.step), point]);
+    if (done) {
+      reached.push([Number(point.dataset.step), point]);
+      swept.add(Number(point.dataset.step));
+    }
+  }
+  for (const link of document.querySelectorAll(".link[data-link]")) {
+    const step = Number(link.dataset.link.slice(2));
+    const factor = view().factors[link.dataset.link];
+    const shown = swept.has(step) && swept.has(step - 1) && factor !== undefined;
+    link.dataset.factor = factor === null || factor === undefined ? "" : String(factor);
+    link.textContent = shown ? "×" + formatNumber(factor) : "→";
+    link.classList.toggle("factor", shown);
   }
   reached.sort((a, b) => a[0] - b[0]);
   const line = svg.querySelector("polyline");
