@@ -332,3 +332,33 @@ def test_each_link_shows_the_factor_the_gradient_was_multiplied_by(browser, tmp_
             assert factor == pytest.approx(norms[K - 1] / norms[K], rel=2e-3), K
             assert tab.text_content(link).startswith("×")
         assert tab.locator(".link.factor").count() == steps - 1
+
+
+def overlaps(a, b):
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1400, 900)], ids=["1280x720", "1400x900"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_opening_a_step_moves_no_box_and_covers_nothing_of_the_panel(browser, tmp_path, cell,
+                                                                     size):
+    """Issue #31, item 3: the opened step's ops go to the drawer below the steps, scaled
+    to the column: the box clicked stays put, and no vertex draws over #panel."""
+    path = mg.viz.explore(unrolled_loss(cell, 30)).save(tmp_path / f"{cell}.html")
+    tab = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    try:
+        tab.goto(path.as_uri())
+        for scope in ("t=15", "t=0", "t=29"):
+            box = tab.locator(f'.box[data-scope="{scope}"]')
+            before = box.bounding_box()
+            box.click()
+            assert box.get_attribute("aria-expanded") == "true"
+            assert box.bounding_box() == before, scope
+        panel = tab.locator("#panel").bounding_box()
+        drawn = tab.locator("#drawer .vertex:visible")
+        assert drawn.count() > 30
+        for k in range(drawn.count()):
+            assert not overlaps(drawn.nth(k).bounding_box(), panel), k
+    finally:
+        tab.close()

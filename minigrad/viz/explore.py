@@ -401,8 +401,8 @@ def _page(graph: _Graph, views: list[dict], title: str) -> str:
                                    if any(graph.unit_of[x] != graph.unit_of[n]
                                           for x in graph.inputs[n] if x in on_path)})},
     }
-    units = "\n".join(_unit_html(graph, k, unit, svgs[unit]) for k, unit in
-                      enumerate(graph.units))
+    units = "\n".join(_unit_html(graph, k, unit) for k, unit in enumerate(graph.units))
+    drawer = "\n".join(_ops_html(unit, svgs[unit]) for unit in graph.units)
     view_choice = "" if len(views) == 1 else " ".join(
         f'<label><input type="radio" name="view" value="{k}"{" checked" if k == 0 else ""}> '
         f'{html.escape(v["label"])}</label>' for k, v in enumerate(views))
@@ -414,7 +414,8 @@ def _page(graph: _Graph, views: list[dict], title: str) -> str:
         # every < > & escaped: no name can end the script or open a comment in it
         "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(
             ">", "\\u003e").replace("&", "\\u0026"),
-        "UNITS": units, "VIEWS": view_choice, "HIGHLIGHT": highlight, "LEGEND": _legend(),
+        "UNITS": units, "DRAWER": drawer, "VIEWS": view_choice, "HIGHLIGHT": highlight,
+        "LEGEND": _legend(),
         "SWEEP_MAX": str(len(views[0]["sweep"])), "TITLE": html.escape(title),
     }
     template = (STATIC / "explorer.html").read_text(encoding="utf-8")
@@ -423,10 +424,21 @@ def _page(graph: _Graph, views: list[dict], title: str) -> str:
                               template))
 
 
-def _unit_html(graph: _Graph, k: int, unit: str, svg: str) -> str:
+def _label(unit: str) -> str:
+    return "outside the steps" if unit == OUTSIDE else unit
+
+
+def _ops_html(unit: str, svg: str) -> str:
+    """A step's ops, shown in the drawer below the steps when its box is opened (so the
+    boxes never move, and nothing draws over the side panel)."""
+    return (f'<div class="ops" data-unit="{html.escape(unit, quote=True)}" hidden>'
+            f'<p class="ops-title">{html.escape(_label(unit))}</p>{svg}</div>')
+
+
+def _unit_html(graph: _Graph, k: int, unit: str) -> str:
     members = graph.members[unit]
     ops = sum(not graph.vertices[n].is_leaf for n in members)
-    label = "outside the steps" if unit == OUTSIDE else unit
+    label = _label(unit)
     scope = html.escape(unit, quote=True)
     box = (f'<button class="box" type="button" data-scope="{scope}" aria-expanded="false">'
            f'<b>{html.escape(label)}</b><span>{ops} ops</span><br><span class="max"></span>'
@@ -442,8 +454,7 @@ def _unit_html(graph: _Graph, k: int, unit: str, svg: str) -> str:
         link = (f'<div class="link" data-from="{html.escape(previous, quote=True)}" '
                 f'data-to="{scope}"{step} title="{html.escape(", ".join(crossing), quote=True)}"'
                 f'>→</div>')
-    return (f'{link}<div class="unit" data-unit="{scope}">{box}'
-            f'<div class="ops" hidden>{svg}</div></div>')
+    return f'{link}<div class="unit" data-unit="{scope}">{box}</div>'
 
 
 def _legend() -> str:

@@ -163,8 +163,15 @@ function play() {
 
 // ---- steps open and closed ---------------------------------------------------------------
 
+// An opened step's ops show in the drawer below the steps: the box clicked stays where it
+// was, and the ops, scaled to the column, never draw over the side panel.
+function opsOf(box) {
+  return document.querySelector('#drawer .ops[data-unit="' + CSS.escape(box.dataset.scope) +
+    '"]');
+}
+
 function setOpen(box, open) {
-  const ops = box.parentElement.querySelector(".ops");
+  const ops = opsOf(box);
   ops.hidden = !open;
   box.classList.toggle("open", open);
   box.setAttribute("aria-expanded", String(open));
@@ -322,11 +329,11 @@ function highlightPath(on) {
 // ---- wiring ----------------------------------------------------------------------------
 
 function wire() {
-  const units = document.getElementById("units");
-  units.addEventListener("click", (event) => {
+  const graph = document.getElementById("graph");
+  graph.addEventListener("click", (event) => {
     const box = event.target.closest(".box[data-scope]");
     if (box) {
-      setOpen(box, box.parentElement.querySelector(".ops").hidden);
+      setOpen(box, opsOf(box).hidden);
       return;
     }
     const vertex = event.target.closest(".vertex");
