@@ -362,3 +362,21 @@ def test_opening_a_step_moves_no_box_and_covers_nothing_of_the_panel(browser, tm
             assert not overlaps(drawn.nth(k).bounding_box(), panel), k
     finally:
         tab.close()
+
+
+def test_jupyter_gets_a_static_picture_beside_the_page(built):
+    """Issue #31, item 5: viewers that strip frames and scripts (GitHub's, nbviewer) show
+    the picture: one box per step, in the page's final colours."""
+    import xml.etree.ElementTree as ET
+
+    bundle = built["explorer"]._repr_mimebundle_()
+    assert bundle["text/html"].startswith("<iframe srcdoc=")
+    root = ET.fromstring(bundle["image/svg+xml"])
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    steps = root.findall("svg:g", ns)
+    units = built["data"]["views"][0]["units"]
+    assert [g.get("data-scope") for g in steps] == list(units)
+    for g in steps:
+        assert g.find("svg:rect", ns).get("fill") == units[g.get("data-scope")]["fill"]
+    hostile = mg.viz.explore(unrolled_loss("rnn", 2), title="</svg><script>x</script>")
+    assert "<script>" not in hostile.picture and ET.fromstring(hostile.picture) is not None

@@ -70,16 +70,21 @@ def explore(*roots: Tensor, depth: int = 1, title: str | None = None,
                              depth)
         graph.check_same(other_graph, name)
         views.append(_view(other_graph, other_graph.roots, name))
-    return Explorer(_page(graph, views, title or "Backpropagation through time"),
-                    {id(v): f"v{n}" for n, v in enumerate(graph.vertices)})
+    title = title or "Backpropagation through time"
+    return Explorer(_page(graph, views, title),
+                    {id(v): f"v{n}" for n, v in enumerate(graph.vertices)},
+                    _picture(graph, views[0], title))
 
 
 class Explorer:
     """A built explorer page: ``html`` is the whole self-contained file."""
 
-    def __init__(self, page: str, ids: dict[int, str]) -> None:
+    def __init__(self, page: str, ids: dict[int, str], picture: str = "") -> None:
         self.html = page
         self._ids = ids
+        #: an SVG of the page's steps, collapsed and swept to the end: what a viewer
+        #: that strips scripts and frames (GitHub's, nbviewer) can still show
+        self.picture = picture
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (``.html``), whole or not at all."""
@@ -96,6 +101,12 @@ class Explorer:
         """Jupyter shows the page in a frame of its own (its CSS and script stay inside)."""
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width: 100%; '
                 f'height: 760px; border: 1px solid #ddd"></iframe>')
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """The page for Jupyter, and beside it a static picture of its steps for the
+        viewers that strip the page's frame and script."""
+        return {"text/html": self._repr_html_(), "image/svg+xml": self.picture,
+                "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         return f"<minigrad explorer page, {len(self.html) / 1e6:.2f} MB>"
@@ -422,6 +433,38 @@ def _page(graph: _Graph, views: list[dict], title: str) -> str:
     # one pass over the template: nothing filled in is scanned for placeholders again
     return labels.page(re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)],
                               template))
+
+
+#: The static picture's grid: steps per row, and each box's size and gap in pixels.
+PICTURE_COLUMNS, BOX_W, BOX_H, GAP = 8, 104, 40, 8
+
+
+def _picture(graph: _Graph, view: dict, title: str) -> str:
+    """An SVG of the steps as the page shows them at the end of the sweep: one box per
+    step, in rows, coloured by its largest gradient, with that gradient written in it."""
+    rows = -(-len(graph.units) // PICTURE_COLUMNS)
+    width = PICTURE_COLUMNS * (BOX_W + GAP) + GAP
+    height = 30 + rows * (BOX_H + GAP) + GAP
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif">',
+             f'<text x="{GAP}" y="20" font-size="14" font-weight="bold">'
+             f'{labels.text(title)}</text>']
+    for k, unit in enumerate(graph.units):
+        shown = view["units"][unit]
+        x = GAP + (k % PICTURE_COLUMNS) * (BOX_W + GAP)
+        y = 30 + (k // PICTURE_COLUMNS) * (BOX_H + GAP)
+        norm = shown["norm"]
+        parts.append(
+            f'<g class="step" data-scope="{html.escape(unit, quote=True)}">'
+            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="3" '
+            f'fill="{shown["fill"]}" stroke="#333"/>'
+            f'<text x="{x + BOX_W / 2}" y="{y + 16}" font-size="12" font-weight="bold" '
+            f'text-anchor="middle" fill="{shown["font"]}">{labels.text(_label(unit))}</text>'
+            f'<text x="{x + BOX_W / 2}" y="{y + 32}" font-size="11" text-anchor="middle" '
+            f'fill="{shown["font"]}">max ||g|| {"-" if norm is None else f"{norm:.3g}"}'
+            f'</text></g>')
+    parts.append("</svg>")
+    return labels.page("".join(parts))
 
 
 def _label(unit: str) -> str:
