@@ -380,3 +380,10 @@ def test_jupyter_gets_a_static_picture_beside_the_page(built):
         assert g.find("svg:rect", ns).get("fill") == units[g.get("data-scope")]["fill"]
     hostile = mg.viz.explore(unrolled_loss("rnn", 2), title="</svg><script>x</script>")
     assert "<script>" not in hostile.picture and ET.fromstring(hostile.picture) is not None
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_100_step_page_stays_under_3_mb(cell):
+    """Issue #31: the largest single-cell page a student makes stays small enough to
+    open and to keep in a notebook."""
+    assert len(mg.viz.explore(unrolled_loss(cell, 100)).html.encode()) < 3_000_000
