@@ -10,6 +10,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.nn.functional import mse_loss
 
+from .glossary import GLOSSARIES
 from .models import SequenceModel
 from .tasks import adding_problem
 from .training import ProgressBar, TrainConfig, train
@@ -56,7 +57,7 @@ def explorer_page(cell: str, steps: int, hidden_size: int = 16, trained: bool = 
     title = f"{cell}, {steps} steps, hidden {hidden_size}: backpropagation through time"
     loss = unrolled_loss(cell, steps, hidden_size, seed=seed, model=model)
     if not trained:
-        return mg.viz.explore(loss, title=title)
+        return mg.viz.explore(loss, title=title, glossary=GLOSSARIES[cell])
     tuned = copy.deepcopy(model)
     bar = ProgressBar(train_steps, f"training {cell} at T={max(steps, 2)}")
     try:
@@ -69,7 +70,7 @@ def explorer_page(cell: str, steps: int, hidden_size: int = 16, trained: bool = 
     outcome = (f"solved at step {result.solved_at}" if result.solved else
                f"{result.steps_run} steps, test MSE {result.best_score:.3f}")
     return mg.viz.explore(loss, title=title, label="initial weights",
-                          compare={f"trained ({outcome})": after})
+                          compare={f"trained ({outcome})": after}, glossary=GLOSSARIES[cell])
 
 
 def demo_pictures(out_dir: Path) -> dict[str, str]:

@@ -149,7 +149,7 @@ def test_a_click_on_a_vertex_shows_what_it_is(page, built):
     expected = built["data"]["views"][0]["stats"][built["explorer"].node_id(gate)]["grad"]
     shown = float(re.search(r"gradientnorm ([-0-9.e+]+),", details).group(1))
     assert shown == pytest.approx(expected["norm"], rel=5e-3)
-    assert "visited" in details
+    assert "reached" in details
 
 
 def test_the_flow_plot_and_the_steps_are_linked(page):
@@ -387,3 +387,40 @@ def test_a_100_step_page_stays_under_3_mb(cell):
     """Issue #31: the largest single-cell page a student makes stays small enough to
     open and to keep in a notebook."""
     assert len(mg.viz.explore(unrolled_loss(cell, 100)).html.encode()) < 3_000_000
+
+
+def test_every_mark_is_explained_in_place(browser, tmp_path):
+    """Issue #31, item 4: a key with one colour per mark, plain words, each vertex's
+    meaning in the cell's equation, and why the forget gate's gradient at t=0 is 0."""
+    from lstm.pictures import explorer_page
+
+    explorer = explorer_page("lstm", 6)
+    path = explorer.save(tmp_path / "lstm.html")
+    with opened(browser, path) as tab:
+        marks = tab.eval_on_selector_all(
+            "#key [data-mark]", "items => items.map(i => [i.dataset.mark, "
+            "getComputedStyle(i.querySelector('.swatch')).borderTopColor])")
+        assert [m for m, _ in marks] == ["pending", "done", "current", "flow", "cpath",
+                                         "selected"]
+        colours = [c for _, c in marks]
+        assert len(set(colours)) == len(colours), colours  # one colour, one meaning
+        assert "includes the cell state c" in tab.text_content("#why-differ")
+        data = page_data(explorer.html)
+        gate = next(v["id"] for v in data["vertices"] if v["name"] == "f"
+                    and v["unit"] == "t=0")
+        assert data["views"][0]["stats"][gate]["grad"]["norm"] == 0
+        tab.click('.box[data-scope="t=0"]')
+        tab.click(f"#{gate}")
+        details = tab.text_content("#details")
+        assert "the forget gate, σ(Z_f)" in details
+        assert "at t=0 that is c0 = 0: there is nothing to forget yet" in details
+        for engine_word in ("VJP", "asks for it", "visited"):
+            assert engine_word not in details
+
+
+def test_a_vertex_is_grey_until_the_sweep_reaches_it(page, built):
+    order = built["order"]
+    for k in (0, len(order) // 2, len(order)):
+        set_sweep(page, k)
+        pending = page.eval_on_selector_all(".vertex.pending", "vs => vs.map(v => v.id)")
+        assert sorted(pending) == sorted(order[k:]), k

@@ -39,9 +39,15 @@ _STEP = re.compile(r"t=(\d+)")
 _NORM_PLACEHOLDER = "||g|| 00000000"
 
 
+#: What a named tensor means, for a student: a sentence, or a sentence and what to say
+#: when its gradient is exactly zero.
+Meaning = str | tuple[str, str]
+
+
 def explore(*roots: Tensor, depth: int = 1, title: str | None = None,
             label: str | None = None,
-            compare: Mapping[str, Tensor | Sequence[Tensor]] | None = None) -> Explorer:
+            compare: Mapping[str, Tensor | Sequence[Tensor]] | None = None,
+            glossary: Mapping[str, Meaning] | None = None) -> Explorer:
     """Build the explorer page for the graph behind ``roots`` (call before ``backward()``).
 
     Args:
@@ -52,6 +58,8 @@ def explore(*roots: Tensor, depth: int = 1, title: str | None = None,
         compare: other versions of the same graph, by name, each a view the page can
             switch to (``{"trained weights": loss_after_training}``); every one must have
             the same vertices in the same order.
+        glossary: what each tensor name means, shown in a vertex's details
+            (``{"f": ("the forget gate, σ(Z_f)", "why its gradient is 0 here")}``).
 
     Returns:
         an :class:`Explorer`: ``.save("bptt.html")``, or display it in Jupyter.
@@ -71,7 +79,9 @@ def explore(*roots: Tensor, depth: int = 1, title: str | None = None,
         graph.check_same(other_graph, name)
         views.append(_view(other_graph, other_graph.roots, name))
     title = title or "Backpropagation through time"
-    return Explorer(_page(graph, views, title),
+    meanings = {str(k): [m] if isinstance(m, str) else list(m)
+                for k, m in (glossary or {}).items()}
+    return Explorer(_page(graph, views, title, meanings),
                     {id(v): f"v{n}" for n, v in enumerate(graph.vertices)},
                     _picture(graph, views[0], title))
 
@@ -400,7 +410,8 @@ def _instantiate(svg: str, graph: _Graph, unit_index: int, members: list[int],
 
 # ---- the page -------------------------------------------------------------------------------
 
-def _page(graph: _Graph, views: list[dict], title: str) -> str:
+def _page(graph: _Graph, views: list[dict], title: str,
+          glossary: dict[str, list[str]]) -> str:
     svgs = _unit_svgs(graph)
     path = _highlighted(graph.vertices, "c") if any(v.name == "c" for v in graph.vertices) \
         else set()
@@ -411,6 +422,7 @@ def _page(graph: _Graph, views: list[dict], title: str) -> str:
                       "dtype": str(v.dtype), "inputs": [f"v{x}" for x in graph.inputs[n]]}
                      for n, v in enumerate(graph.vertices)],
         "views": views,
+        "glossary": glossary,
         "cpath": {"vertices": [f"v{n}" for n in sorted(on_path)],
                   "edges": [[f"v{x}", f"v{n}"] for n in sorted(on_path)
                             for x in graph.inputs[n] if x in on_path],

@@ -111,8 +111,11 @@ function setSweep(k) {
     element.classList.remove("flow", "active");
   }
   const done = new Map();
-  for (let i = 0; i < k; i += 1) {
-    vertexElement(order[i]).classList.add("done");
+  for (let i = 0; i < order.length; i += 1) {
+    const element = vertexElement(order[i]);
+    element.classList.toggle("pending", i >= k);  // grey until the sweep reaches it
+    if (i >= k) continue;
+    element.classList.add("done");
     const unit = VERTICES.get(order[i]).unit;
     done.set(unit, (done.get(unit) || 0) + 1);
   }
@@ -226,18 +229,24 @@ function showDetails(id) {
   const details = document.getElementById("details");
   details.replaceChildren();
   const table = document.createElement("table");
-  row(table, "op", vertex.op || "leaf (no op)");
+  const meaning = vertex.name === null ? null : DATA.glossary[vertex.name];
+  if (meaning) row(table, "what it is", meaning[0]);
+  row(table, "op", vertex.op || "an input (no op)");
   row(table, "name", vertex.name === null ? "-" : vertex.name);
   row(table, "scope", vertex.scope || "-");
   row(table, "shape", "(" + vertex.shape.join(", ") + (vertex.shape.length === 1 ? ",)" : ")"));
   row(table, "dtype", vertex.dtype);
-  row(table, "value", summary(stats.data, "not kept (no VJP needs it)"));
+  row(table, "value", summary(stats.data, "not stored: the backward sweep never reads it"));
   if (stats.data) row(table, "", histogram(stats.data.hist));
-  row(table, "gradient", summary(stats.grad, "none (nothing asks for it)"));
+  row(table, "gradient", summary(stats.grad, "none: the loss's gradient never flows here"));
   if (stats.grad) row(table, "", histogram(stats.grad.hist));
+  if (stats.grad && stats.grad.norm === 0) {
+    row(table, "why 0", meaning && meaning[1] ? meaning[1]
+      : "exactly 0: at this point the loss does not change when this value changes");
+  }
   const position = view().sweep.indexOf(id);
-  row(table, "sweep", position < 0 ? "not visited (needs no gradient)"
-    : "visited " + (position + 1) + " of " + view().sweep.length);
+  row(table, "sweep", position < 0 ? "not reached: no gradient flows here"
+    : "reached " + (position + 1) + " of " + view().sweep.length);
   details.appendChild(table);
 }
 
