@@ -13,7 +13,8 @@ _COMMON: dict[str, Meaning] = {
     "W": "a weight matrix, the same at every step (the readout has its own W, acting on "
          "the last h)",
     "b": "a bias row, the same at every step (the readout has its own)",
-    "h0": "the initial hidden state h_{-1}: zeros",
+    "h0": "the initial hidden state h_{-1}: zeros (this layer's slice of H0)",
+    "H0": "the initial hidden state of every layer, (layers, batch, hidden): zeros",
 }
 
 _LSTM: dict[str, Meaning] = {
@@ -26,7 +27,8 @@ _LSTM: dict[str, Meaning] = {
     "c": "the cell state, c_t = f * c_{t-1} + i * g: the memory the gradient can cross "
          "steps in, multiplied only by f",
     "h": "the hidden state, h_t = o * tanh(c_t)",
-    "c0": "the initial cell state c_{-1}: zeros",
+    "c0": "the initial cell state c_{-1}: zeros (this layer's slice of C0)",
+    "C0": "the initial cell state of every layer, (layers, batch, hidden): zeros",
 }
 
 GLOSSARIES: dict[str, dict[str, Meaning]] = {

@@ -30,6 +30,13 @@ def _check_state(layer: str, state: Any, num_layers: int, batch: int, hidden: in
                          f"({num_layers}, {batch}, {hidden}), got {state.shape}")
 
 
+def _layer_state(state: Any, k: int, name: str) -> Any:
+    """Layer ``k``'s slice of an initial state ``(num_layers, B, hidden)``, named as the
+    cell's equations call it (``h0``), so pictures show that rather than the slicing op."""
+    part = state[k]
+    return part.named(name) if isinstance(part, mg.Tensor) else part
+
+
 def step_input(xs: Any, t: int, dtype: np.dtype) -> mg.Tensor:
     """``xs[t]`` as a tensor named "x": a slice of ``xs`` when it is a Tensor (so its
     gradient flows back), else a new leaf in the parameters' dtype."""
@@ -66,7 +73,7 @@ class _Recurrent(Module):
             hs = [cell.zeros(batch) for cell in self.cells]
         else:
             _check_state(who, state, self.num_layers, batch, self.hidden_size)
-            hs = [state[k] for k in range(self.num_layers)]
+            hs = [_layer_state(state, k, "h0") for k in range(self.num_layers)]
         outputs = []
         for t in range(T):
             with mg.scope(f"t={t}"):
@@ -139,7 +146,8 @@ class LSTM(_Recurrent):
             h0, c0 = state
             _check_state("LSTM", h0, self.num_layers, batch, self.hidden_size)
             _check_state("LSTM", c0, self.num_layers, batch, self.hidden_size)
-            states = [(h0[k], c0[k]) for k in range(self.num_layers)]
+            states = [(_layer_state(h0, k, "h0"), _layer_state(c0, k, "c0"))
+                      for k in range(self.num_layers)]
         outputs = []
         for t in range(T):
             with mg.scope(f"t={t}"):

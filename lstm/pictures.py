@@ -20,7 +20,8 @@ def unrolled_loss(cell: str, steps: int, hidden_size: int = 16, batch: int = 1,
                   seed: int = 0, model: SequenceModel | None = None) -> mg.Tensor:
     """The MSE loss of a freshly initialised model on one adding-problem batch, with its
     whole unrolled graph attached: shared W, b; one scope per step, then ``readout``
-    and ``loss``. The initial state (``h0``, and ``c0`` for an LSTM) requires grad, so
+    and ``loss``. The initial state (``H0``, and ``C0`` for an LSTM: (layers, batch, hidden),
+    sliced per layer into ``h0`` and ``c0``) requires grad, so
     that step 0 is drawn like every other step and the picture shows the gradient that
     reaches the start. ``model``: draw this one (trained, say) on the same batch."""
     rng = np.random.default_rng(seed)
@@ -28,9 +29,9 @@ def unrolled_loss(cell: str, steps: int, hidden_size: int = 16, batch: int = 1,
     model = fresh if model is None else model
     xs, ys = adding_problem(batch, max(steps, 2), rng)
     shape = (1, batch, hidden_size)
-    state = mg.tensor(np.zeros(shape), requires_grad=True, name="h0")
+    state = mg.tensor(np.zeros(shape), requires_grad=True, name="H0")
     if cell.startswith("lstm"):
-        state = (state, mg.tensor(np.zeros(shape), requires_grad=True, name="c0"))
+        state = (state, mg.tensor(np.zeros(shape), requires_grad=True, name="C0"))
     prediction = model(xs[:steps], state)
     with mg.scope("loss"):
         return mse_loss(prediction, ys)

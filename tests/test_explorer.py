@@ -339,7 +339,8 @@ def overlaps(a, b):
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1400, 900)], ids=["1280x720", "1400x900"])
+@pytest.mark.parametrize("size", [(1280, 720), (1400, 900), (820, 760)],
+                         ids=["1280x720", "1400x900", "a notebook's frame"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_opening_a_step_moves_no_box_and_covers_nothing_of_the_panel(browser, tmp_path, cell,
                                                                      size):
@@ -349,12 +350,14 @@ def test_opening_a_step_moves_no_box_and_covers_nothing_of_the_panel(browser, tm
     tab = browser.new_page(viewport={"width": size[0], "height": size[1]})
     try:
         tab.goto(path.as_uri())
+        where = ("b => { const r = b.getBoundingClientRect(); "
+                 "return [r.left + window.scrollX, r.top + window.scrollY]; }")  # on the page
         for scope in ("t=15", "t=0", "t=29"):
             box = tab.locator(f'.box[data-scope="{scope}"]')
-            before = box.bounding_box()
+            before = box.evaluate(where)
             box.click()
             assert box.get_attribute("aria-expanded") == "true"
-            assert box.bounding_box() == before, scope
+            assert box.evaluate(where) == before, scope
         panel = tab.locator("#panel").bounding_box()
         drawn = tab.locator("#drawer .vertex:visible")
         assert drawn.count() > 30
@@ -424,3 +427,14 @@ def test_a_vertex_is_grey_until_the_sweep_reaches_it(page, built):
         set_sweep(page, k)
         pending = page.eval_on_selector_all(".vertex.pending", "vs => vs.map(v => v.id)")
         assert sorted(pending) == sorted(order[k:]), k
+
+
+def test_an_opened_first_step_names_its_initial_state_not_the_slicing_op(browser, tmp_path):
+    path = mg.viz.explore(unrolled_loss("lstm", 3)).save(tmp_path / "lstm.html")
+    with opened(browser, path) as tab:
+        tab.click('.box[data-scope="t=0"]')
+        stubs = tab.eval_on_selector_all('#drawer .ops[data-unit="t=0"] .stub',
+                                         "gs => gs.map(g => g.textContent.trim())")
+        assert any(s.startswith("h0") for s in stubs) and any(s.startswith("c0")
+                                                             for s in stubs), stubs
+        assert not any("getitem" in s for s in stubs), stubs
