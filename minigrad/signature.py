@@ -36,10 +36,25 @@ from .tensor import Tensor, make_tensor
 TENSOR = "tensor"
 
 
-class Exact:
-    """A number compared by its exact value: ``-0.0`` is not ``0.0``, NaN equals NaN."""
+class _Keyed:
+    """A value compared by ``key``, a description of it that a trace could tell apart."""
 
     __slots__ = ("value", "key")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class Exact(_Keyed):
+    """A number compared by its exact value: ``-0.0`` is not ``0.0``, NaN equals NaN."""
+
+    __slots__ = ()
 
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -49,15 +64,6 @@ class Exact:
             self.key = (complex, _float_bits(value.real), _float_bits(value.imag))
         else:
             self.key = (type(value), _float_bits(value))
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Exact and self.key == other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        return repr(self.value)
 
 
 class Same:
@@ -83,25 +89,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (float, complex, np.generic))
 
 
-class Key:
+class Key(_Keyed):
     """A dict key compared as a trace tells keys apart: numbers by exact value (``0.0``
     and ``-0.0`` differ), ``1`` and ``True`` differ, tuples entry by entry; ``value`` is
     the key itself."""
 
-    __slots__ = ("value", "key")
+    __slots__ = ()
 
     def __init__(self, value: Any) -> None:
         self.value = value
         self.key = _exact(value)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Key and self.key == other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        return repr(self.value)
 
 
 def _exact(value: Any) -> Any:
