@@ -171,7 +171,8 @@ class CompiledFunction:
         self._history: list[tuple[str, list[str]]] = []  # per trace: signature, reasons
         self._last: dict[str, dict[str, str]] | None = None  # the latest call's description
         self._warned = False
-        #: True once checking a call's key cost more than its replay: fn runs eagerly
+        #: True once checking a call's key cost more than running fn eagerly: fn runs
+        #: eagerly from then on
         self.eager = False
 
     def __repr__(self) -> str:
@@ -426,7 +427,17 @@ class _Group:
         self.gradient_inputs: list[int] = []
 
 
-class Plan:
+class _Traced:
+    """What a compiled function keeps about each of its plans, whatever its kind."""
+
+    def __init__(self) -> None:
+        self.description: dict[str, dict[str, str]] = {}  # the call it was traced for
+        self.verified = 0  # replays checked against eager (verify=N)
+        self.timed = self.slow_checks = 0  # replays timed, and those checking outlasted
+        self.eager_seconds = 0.0  # how long fn ran when traced
+
+
+class Plan(_Traced):
     """One traced signature of a compiled function, ready to replay.
 
     The buffer a replay works in has three parts of one entry per value ``s`` (an
@@ -459,19 +470,14 @@ class Plan:
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
                  outputs: list[Tensor], output_structure: Any, since: int,
                  release: bool = True) -> None:
+        super().__init__()
         self.name = name
         self.output_structure = output_structure
-        self.description: dict[str, dict[str, str]] = {}  # the call it was traced for
-        self.verified = 0  # replays checked against eager (verify=N)
-        self.timed = self.slow_checks = 0  # replays timed, and those checking outlasted
-        self.eager_seconds = 0.0  # how long fn ran when traced
         inside = [t._node for t in outputs if t._node is not None and t._node._seq >= since]
         # an argument computed by the trace itself (an intermediate a later stage reads,
         # see _Staged) ends the walk, as a leaf does
-        computed = {id(t._node): k for k, t in enumerate(arguments) if t._node is not None}
-        nodes = sorted(nodes_leading_to(inside, [t._node for t in arguments
-                                                 if t._node is not None]),
-                       key=creation_number)
+        computed = {k: t._node for k, t in enumerate(arguments) if t._node is not None}
+        nodes = sorted(nodes_leading_to(inside, computed.values()), key=creation_number)
         self.values: list[_Value] = []
         constants: list[Any] = []  # each value's constant, None for the others
         needs_grad: list[bool] = []  # per value: does a gradient flow to it
@@ -487,7 +493,7 @@ class Plan:
         self.argument_slots = [new_slot(t.shape, t.dtype, grad=g)
                                for t, g in zip(arguments, requires_grad)]
         slot_of.update({id(t): s for t, s in zip(arguments, self.argument_slots)})
-        slot_of.update({node_id: self.argument_slots[k] for node_id, k in computed.items()})
+        slot_of.update({id(node): self.argument_slots[k] for k, node in computed.items()})
         self.captured: list[Tensor] = []  # the tensors fn captured, read at every call
         self.captured_slots: list[int] = []
         self._captured_state: list[tuple] = []
@@ -906,7 +912,7 @@ def _intermediates(outputs: list[Tensor], since: int) -> list[Tensor]:
                  if t._node in below and t._node._seq >= since}.values())
 
 
-class _Staged:
+class _Staged(_Traced):
     """The plan of a function that returns an intermediate with what is computed from it
     (``return loss, h``): a first stage computes the intermediates, a later stage the
     rest from them, so that in the eager graph the later outputs are computed from the
@@ -916,6 +922,7 @@ class _Staged:
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
                  outputs: list[Tensor], output_structure: Any, since: int,
                  inner: list[Tensor], release: bool) -> None:
+        super().__init__()
         ids = {id(t): k for k, t in enumerate(inner)}
         rest = list({id(t): t for t in outputs if id(t) not in ids}.values())
         rest_ids = {id(t): k for k, t in enumerate(rest)}
@@ -930,10 +937,6 @@ class _Staged:
         self.first = make_plan(name, arguments, requires_grad, inner,
                                (tuple, (TENSOR,) * len(inner)), since, release)
         self.name, self.output_structure = name, output_structure
-        self.arguments = len(arguments)
-        self.description: dict[str, dict[str, str]] = {}
-        self.verified = self.timed = self.slow_checks = 0
-        self.eager_seconds = 0.0
 
     def run(self, arguments: list[Tensor]) -> Any:
         inner = list(self.first.run(arguments))
