@@ -75,6 +75,18 @@ def _number(low: float = -math.inf, allow_inf: bool = False) -> Callable[[str], 
     return parse
 
 
+def _cells(text: str) -> tuple[str, ...]:
+    """Distinct cell names, comma-separated."""
+    cells = tuple(part.strip() for part in text.split(","))
+    unknown = [c for c in cells if c not in CELLS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown cell {unknown[0]!r}; choose among "
+                                         f"{', '.join(CELLS)}")
+    if len(set(cells)) != len(cells):
+        raise argparse.ArgumentTypeError(f"a cell is named twice in {text!r}")
+    return cells
+
+
 def _writable_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
@@ -168,14 +180,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = commands.add_parser("explore", help="write the explorer: an HTML page that replays "
                              "the backward sweep through the unrolled graph")
-    ex.add_argument("--cell", choices=CELLS, default="lstm")
+    which = ex.add_mutually_exclusive_group()
+    # no default here: argparse sees a clash only with a value that is not the default
+    which.add_argument("--cell", choices=CELLS, help="the cell to unroll (default: lstm)")
+    which.add_argument("--compare", type=_cells, metavar="CELL,CELL,...",
+                       help="the comparison page instead: one row per cell (e.g. "
+                       "rnn,lstm-no-forget,lstm,gru), with knobs for the forget-gate bias, "
+                       "the recurrent weights' scale and trained weights")
     ex.add_argument("--steps", type=_positive, default=30, help="time steps to unroll")
     ex.add_argument("--hidden", type=_positive, default=16)
     ex.add_argument("--trained", action="store_true", help="add a view of the model after "
-                    "a short training on the adding problem")
+                    "a short training on the adding problem (the comparison page always "
+                    "has one)")
     ex.add_argument("--train-steps", type=_positive, default=2000,
-                    help="at most this many training steps for --trained (it stops once "
-                    "the task is solved)")
+                    help="at most this many training steps for --trained and --compare "
+                    "(it stops once the task is solved)")
     ex.add_argument("-o", "--output", type=_output_file(".html"), default="explorer.html",
                     help="FILE.html")
 
@@ -191,7 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit status: 0, 1 (an error, said in one line), 2 (bad
     arguments) or 130 (Ctrl-C)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "explore" and args.compare and args.trained:
+        parser.error("argument --trained: not allowed with argument --compare (the "
+                     "comparison page always has its trained weights, in its weights knob)")
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
@@ -293,12 +316,27 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
+    if args.compare:
+        return _compare(args)
     from .pictures import explorer_page
 
+    args.cell = args.cell or "lstm"
     check_fits(f"explore --cell {args.cell} --hidden {args.hidden} --steps {args.steps}",
                needed_bytes(args.cell, 2, args.hidden, args.steps, 32))
     page = explorer_page(args.cell, args.steps, hidden_size=args.hidden, trained=args.trained,
                          train_steps=args.train_steps)
+    print(f"wrote {page.save(args.output)} ({len(page.html) / 1e6:.2f} MB)")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .comparison import comparison_page
+
+    largest = max(needed_bytes(cell, 2, args.hidden, args.steps, 32) for cell in args.compare)
+    check_fits(f"explore --compare {','.join(args.compare)} --hidden {args.hidden} "
+               f"--steps {args.steps}", largest)
+    page = comparison_page(args.compare, args.steps, hidden_size=args.hidden,
+                           train_steps=args.train_steps)
     print(f"wrote {page.save(args.output)} ({len(page.html) / 1e6:.2f} MB)")
     return 0
 

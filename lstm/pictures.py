@@ -26,13 +26,19 @@ def unrolled_loss(cell: str, steps: int, hidden_size: int = 16, batch: int = 1,
     reaches the start. ``model``: draw this one (trained, say) on the same batch."""
     rng = np.random.default_rng(seed)
     fresh = SequenceModel(cell, 2, hidden_size, 1, rng=rng)  # same data either way
-    model = fresh if model is None else model
     xs, ys = adding_problem(batch, max(steps, 2), rng)
-    shape = (1, batch, hidden_size)
+    return sequence_loss(fresh if model is None else model, xs[:steps], ys)
+
+
+def sequence_loss(model: SequenceModel, xs: np.ndarray, ys: np.ndarray) -> mg.Tensor:
+    """The MSE loss of ``model`` on ``xs: (T, B, p)`` against ``ys: (B, 1)``, from an
+    initial state of zeros that requires grad (``H0``, and ``C0`` for an LSTM), so that
+    the graph shows the gradient that reaches the start."""
+    shape = (model.recurrent.num_layers, xs.shape[1], model.recurrent.hidden_size)
     state = mg.tensor(np.zeros(shape), requires_grad=True, name="H0")
-    if cell.startswith("lstm"):
+    if model.cell.startswith("lstm"):
         state = (state, mg.tensor(np.zeros(shape), requires_grad=True, name="C0"))
-    prediction = model(xs[:steps], state)
+    prediction = model(xs, state)
     with mg.scope("loss"):
         return mse_loss(prediction, ys)
 

@@ -1,6 +1,8 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+from pages import launched
 
 # needs torch, which is not a test dependency: it only regenerates the fixtures
 collect_ignore = ["fixtures/make_torch_reference.py", "fixtures/make_torch_ops_reference.py"]
@@ -14,3 +16,10 @@ settings.register_profile("dev", deadline=None, max_examples=30,
 settings.register_profile("stress", deadline=None, max_examples=300,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the page tests (see ``pages.py``)."""
+    with launched() as chromium:
+        yield chromium

@@ -5,22 +5,16 @@ error or on any request other than the page itself."""
 import json
 import os
 import re
-import shutil
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pages import opened
 
 import minigrad as mg
 from lstm.cli import main
 from lstm.pictures import unrolled_loss
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# headless, as root in a container, and quiet on a machine with no network
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"]
 STEPS = 6
 
 
@@ -42,36 +36,6 @@ def built(tmp_path_factory):
     vertices = mg.topological_order([loss], only_requiring_grad=False)
     return {"path": path, "order": order, "explorer": explorer, "loss": loss,
             "vertices": vertices, "data": page_data(explorer.html)}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("the explorer tests need Chromium: `make test` installs it "
-                    "(apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@contextmanager
-def opened(browser, path):
-    """A tab on the page at ``path``; on leaving, no console error and no request but
-    the page itself may have happened."""
-    tab = browser.new_page(viewport={"width": 1400, "height": 900})
-    problems, requests = [], []
-    tab.on("console", lambda message: problems.append(message.text)
-           if message.type == "error" else None)
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    tab.on("request", lambda request: requests.append(request.url))
-    tab.goto(path.as_uri())
-    yield tab
-    tab.close()
-    assert problems == [], problems
-    assert requests == [path.as_uri()], requests
 
 
 @pytest.fixture
@@ -233,7 +197,7 @@ def test_the_command_line_writes_a_30_step_page_under_3_mb(tmp_path, capsys):
     (lambda: mg.viz.explore(unrolled_loss("rnn", 3), compare={"longer": unrolled_loss("rnn", 4)}),
      ValueError, "^explore: the view 'longer' is not the same graph"),
     (lambda: mg.viz.explore(unrolled_loss("rnn", 2)).save("x.svg"), ValueError,
-     r"^save: the explorer is an \.html page, got '\.svg'$"),
+     r"^save: the page is an \.html file, got '\.svg'$"),
     (lambda: mg.viz.explore(unrolled_loss("rnn", 2), depth=0), ValueError,
      "^explore: depth must be at least 1"),
 ])

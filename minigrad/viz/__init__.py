@@ -5,14 +5,16 @@ rendering it (``.render()``, ``.pipe()``, Jupyter's display, :func:`save`) does.
 :mod:`minigrad.viz.dot` for what a picture shows and how time is laid out,
 :mod:`minigrad.viz.colours` for its colours, :mod:`minigrad.viz.render` for rendering.
 ``explore`` builds the interactive page that replays the backward sweep
-(:mod:`minigrad.viz.explore`).
+(:mod:`minigrad.viz.explore`); ``compare`` puts several graphs side by side on one scale,
+with knobs (:mod:`minigrad.viz.compare`).
 """
 
 from .colours import DEFAULT_HEAT_RANGE, HeatScale, relative_luminance
+from .compare import Knob, Question, compare
 from .dot import draw_graph
-from .explore import Explorer, explore
+from .explore import Explorer, Page, explore
 from .render import PICTURE_FORMATS, DotNotFoundError, Picture, RenderError, run_dot, save
 
 __all__ = ["DEFAULT_HEAT_RANGE", "PICTURE_FORMATS", "DotNotFoundError", "Explorer", "HeatScale",
-           "Picture", "RenderError", "draw_graph", "explore", "relative_luminance", "run_dot",
-           "save"]
+           "Knob", "Page", "Picture", "Question", "RenderError", "compare", "draw_graph",
+           "explore", "relative_luminance", "run_dot", "save"]

@@ -86,26 +86,21 @@ def explore(*roots: Tensor, depth: int = 1, title: str | None = None,
                     _picture(graph, views[0], title))
 
 
-class Explorer:
-    """A built explorer page: ``html`` is the whole self-contained file."""
+class Page:
+    """A built page (the explorer's, the comparison's): ``html`` is the whole
+    self-contained file, ``picture`` an SVG of it swept to the end: what a viewer that
+    strips scripts and frames (GitHub's, nbviewer) can still show."""
 
-    def __init__(self, page: str, ids: dict[int, str], picture: str = "") -> None:
+    def __init__(self, page: str, picture: str = "") -> None:
         self.html = page
-        self._ids = ids
-        #: an SVG of the page's steps, collapsed and swept to the end: what a viewer
-        #: that strips scripts and frames (GitHub's, nbviewer) can still show
         self.picture = picture
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (``.html``), whole or not at all."""
         path = Path(path)
         if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"save: the explorer is an .html page, got {path.suffix!r}")
+            raise ValueError(f"save: the page is an .html file, got {path.suffix!r}")
         return atomic_write(path, self.html)
-
-    def node_id(self, t: Any) -> str:
-        """The ``data-node`` id of a tensor or graph vertex on the page."""
-        return self._ids[id(vertex(t) if isinstance(t, Tensor) else t)]
 
     def _repr_html_(self) -> str:
         """Jupyter shows the page in a frame of its own (its CSS and script stay inside)."""
@@ -119,7 +114,19 @@ class Explorer:
                 "text/plain": repr(self)}
 
     def __repr__(self) -> str:
-        return f"<minigrad explorer page, {len(self.html) / 1e6:.2f} MB>"
+        return f"<minigrad page, {len(self.html) / 1e6:.2f} MB>"
+
+
+class Explorer(Page):
+    """The explorer page; ``node_id`` finds a vertex on it."""
+
+    def __init__(self, page: str, ids: dict[int, str], picture: str = "") -> None:
+        super().__init__(page, picture)
+        self._ids = ids
+
+    def node_id(self, t: Any) -> str:
+        """The ``data-node`` id of a tensor or graph vertex on the page."""
+        return self._ids[id(vertex(t) if isinstance(t, Tensor) else t)]
 
 
 def _checked_roots(roots: Sequence[Any]) -> tuple[Tensor, ...]:
@@ -172,17 +179,14 @@ class _Graph:
 
 def _view(graph: _Graph, roots: tuple[Tensor, ...], name: str) -> dict:
     """Gradients, the engine's sweep order, summaries and colours of one version."""
-    order: list = []
-    grads = vertex_gradients(roots, [v for v in graph.vertices if v.requires_grad], order)
+    order, grads, norms = _swept(graph, roots)
     saved = _saved_data(graph.vertices)
     scale = colours.HeatScale()
-    norms, stats, fills = {}, {}, {}
+    stats, fills = {}, {}
     for n, v in enumerate(graph.vertices):
         key = f"v{n}"
         data = v.data if v.data is not None else saved.get(id(v))
-        grad = grads.get(id(v))
-        norms[n] = l2(grad) if grad is not None else None
-        stats[key] = {"data": _summary(data), "grad": _summary(grad)}
+        stats[key] = {"data": _summary(data), "grad": _summary(grads.get(id(v)))}
         fill = scale.fill(norms[n])
         fills[key] = [fill, colours.font_for(fill)]
     visited = {graph.number[id(v)] for v in order}
@@ -199,6 +203,17 @@ def _view(graph: _Graph, roots: tuple[Tensor, ...], name: str) -> dict:
     return {"label": name, "sweep": [f"v{graph.number[id(v)]}" for v in order],
             "stats": stats, "fills": fills, "units": units, "flow": flow,
             "factors": factors}
+
+
+def _swept(graph: _Graph, roots: tuple[Tensor, ...]) -> tuple[list, dict[int, Any],
+                                                              dict[int, float | None]]:
+    """The engine's sweep of ``roots``: the vertices in the order it visits them, their
+    gradients (by id) and each vertex's gradient norm (by number; None: no gradient)."""
+    order: list = []
+    grads = vertex_gradients(roots, [v for v in graph.vertices if v.requires_grad], order)
+    norms = {n: l2(grads[id(v)]) if id(v) in grads else None
+             for n, v in enumerate(graph.vertices)}
+    return order, grads, norms
 
 
 def _reveal(graph: _Graph, order: list, norms: dict[int, float | None],
@@ -438,19 +453,34 @@ def _page(graph: _Graph, views: list[dict], title: str,
     highlight = ('<label><input type="checkbox" id="cpath"> highlight the cell state c</label>'
                  if on_path else "")
     values = {
-        "STYLE": (STATIC / "explorer.css").read_text(encoding="utf-8"),
-        "SCRIPT": (STATIC / "explorer.js").read_text(encoding="utf-8"),
-        # every < > & escaped: no name can end the script or open a comment in it
-        "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(
-            ">", "\\u003e").replace("&", "\\u0026"),
+        "STYLE": _static("page.css", "explorer.css"),
+        "SCRIPT": _static("page.js", "explorer.js"),
+        "DATA": _script_json(data),
         "UNITS": units, "DRAWER": drawer, "VIEWS": view_choice, "HIGHLIGHT": highlight,
         "LEGEND": _legend(),
         "SWEEP_MAX": str(len(views[0]["sweep"])), "TITLE": html.escape(title),
     }
-    template = (STATIC / "explorer.html").read_text(encoding="utf-8")
-    # one pass over the template: nothing filled in is scanned for placeholders again
+    return _filled("explorer.html", values)
+
+
+def _filled(body: str, values: dict[str, str]) -> str:
+    """The page: ``static/page.html`` around the body ``static/<body>``, every
+    ``{{NAME}}`` filled from ``values`` in one pass (nothing filled in is scanned again)."""
+    template = _static("page.html").replace("{{BODY}}", _static(body))
     return labels.page(re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)],
                               template))
+
+
+def _static(*names: str) -> str:
+    """The page's files in ``static/`` (CSS or script), joined to inline."""
+    return "\n".join((STATIC / name).read_text(encoding="utf-8") for name in names)
+
+
+def _script_json(data: Any) -> str:
+    """JSON to inline in a ``<script>``: every < > & escaped, so that no name can end the
+    script or open a comment in it."""
+    return json.dumps(data, separators=(",", ":")).replace("<", "\\u003c").replace(
+        ">", "\\u003e").replace("&", "\\u0026")
 
 
 #: The static picture's grid: steps per row, and each box's size and gap in pixels.

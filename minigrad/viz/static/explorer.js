@@ -1,22 +1,12 @@
-"use strict";
 // The explorer page. Python hands it one JSON document (the graph, the engine's sweep
 // order, the gradient norms per view); this script only draws it and reacts to clicks.
 
 const DATA = JSON.parse(document.getElementById("data").textContent);
 const VERTICES = new Map(DATA.vertices.map((v) => [v.id, v]));
-const SVG = "http://www.w3.org/2000/svg";
 let viewIndex = 0;
-let timer = null;
 
 function view() {
   return DATA.views[viewIndex];
-}
-
-function formatNumber(x) {
-  if (x === null || x === undefined) return "-";
-  if (x === 0) return "0";
-  const size = Math.abs(x);
-  return size >= 1e-3 && size < 1e4 ? x.toPrecision(3) : x.toExponential(1);
 }
 
 function vertexElement(id) {
@@ -144,26 +134,6 @@ function markCurrent(id) {
   }
 }
 
-function play() {
-  const button = document.getElementById("play");
-  if (timer !== null) {
-    clearInterval(timer);
-    timer = null;
-    button.textContent = "play";
-    return;
-  }
-  const total = view().sweep.length;
-  const stride = Math.max(1, Math.ceil(total / 400));
-  let k = Number(document.getElementById("sweep").value);
-  if (k >= total) k = 0;
-  button.textContent = "pause";
-  timer = setInterval(() => {
-    k = Math.min(total, k + stride);
-    setSweep(k);
-    if (k >= total) play();
-  }, 25);
-}
-
 // ---- steps open and closed ---------------------------------------------------------------
 
 // An opened step's ops show in the drawer below the steps: the box clicked stays where it
@@ -257,56 +227,11 @@ function drawFlow() {
   svg.replaceChildren();
   const points = view().flow;
   if (!points.length) return;
-  // one fixed log axis on every page and view, so that pages compare by eye: an RNN's
-  // gradient that dies by lag 30 sits far below an LSTM's that survives
-  const low = Number(svg.dataset.logMin);
-  const high = Number(svg.dataset.logMax);
-  const last = Math.max(1, points[points.length - 1][0]);
-  const x = (step) => 40 + 270 * step / last;
-  const y = (norm) => 180 - 165 * (Math.min(Math.max(Math.log10(norm), low), high) - low) /
-    (high - low);
-  for (let exponent = low; exponent <= high; exponent += 1) {
-    const line = document.createElementNS(SVG, "line");
-    line.setAttribute("x1", "40");
-    line.setAttribute("x2", "310");
-    line.setAttribute("y1", String(y(10 ** exponent)));
-    line.setAttribute("y2", String(y(10 ** exponent)));
-    line.setAttribute("stroke", "#eee");
-    svg.appendChild(line);
-    if (exponent % 2 !== 0 && exponent !== high) continue;  // a label every 2 decades
-    const label = document.createElementNS(SVG, "text");
-    label.setAttribute("x", "2");
-    label.setAttribute("y", String(y(10 ** exponent) + 3));
-    label.textContent = "1e" + exponent;
-    svg.appendChild(label);
-  }
-  for (const [text, at] of [["t=0", 40], ["t=" + last, 300]]) {
-    const label = document.createElementNS(SVG, "text");
-    label.setAttribute("x", String(at));
-    label.setAttribute("y", "196");
-    label.textContent = text;
-    svg.appendChild(label);
-  }
-  const line = document.createElementNS(SVG, "polyline");
-  line.setAttribute("points", points.map((p) => x(p[0]) + "," + y(p[1])).join(" "));
-  line.setAttribute("fill", "none");
-  line.setAttribute("stroke", "#1f77b4");
-  svg.appendChild(line);
+  const axes = flowAxes(svg, points[points.length - 1][0]);
+  svg.appendChild(svgElement("polyline", { fill: "none", stroke: "#1f77b4",
+    points: points.map((p) => axes.x(p[0]) + "," + axes.y(p[1])).join(" ") }));
   for (const [step, norm, at] of points) {
-    const point = document.createElementNS(SVG, "circle");
-    point.setAttribute("class", "point");
-    point.setAttribute("data-step", String(step));
-    point.setAttribute("data-at", String(at));
-    point.setAttribute("cx", String(x(step)));
-    point.setAttribute("cy", String(y(norm)));
-    point.setAttribute("r", "4");
-    point.setAttribute("fill", "#1f77b4");
-    if (!(norm >= 10 ** low)) point.classList.add("below");  // drawn on the floor
-    const title = document.createElementNS(SVG, "title");
-    title.textContent = "t=" + step + ": ||dL/dh|| " + formatNumber(norm) +
-      (norm >= 10 ** low ? "" : " (below the axis, drawn on its floor)");
-    point.appendChild(title);
-    svg.appendChild(point);
+    svg.appendChild(flowPoint(axes, step, norm, at, "#1f77b4"));
   }
 }
 
@@ -370,7 +295,8 @@ function wire() {
   document.getElementById("sweep").addEventListener("input", (event) => {
     setSweep(Number(event.target.value));
   });
-  document.getElementById("play").addEventListener("click", play);
+  document.getElementById("play").addEventListener("click",
+    () => togglePlay(view().sweep.length, setSweep));
   document.getElementById("expand-all").addEventListener("click", () => setAllOpen(true));
   document.getElementById("collapse-all").addEventListener("click", () => setAllOpen(false));
   for (const radio of document.querySelectorAll('input[name="view"]')) {
