@@ -140,8 +140,8 @@ def comparison_page(cells: Sequence[str] = CELLS, steps: int = 30, hidden_size: 
     if "lstm" in cells:
         questions.append(Question(
             "bias", f"At which forget-gate bias does the LSTM's gradient at t=0, {steps - 1} "
-            f"steps back from the loss, pass {ARRIVED:g}?", "first-above", "forget-bias",
-            row="lstm", step=0, above=ARRIVED))
+            f"steps back from the loss, pass {ARRIVED:.0e}?".replace("e-0", "e-"),
+            "first-above", "forget-bias", row="lstm", step=0, above=ARRIVED))
     if "rnn" in cells:
         questions.append(Question(
             "scale", "At which scale of the recurrent weights does the RNN's gradient "

@@ -9,3 +9,4 @@ PY=${PY:-.venv/bin/python}
 "$PY" -m lstm gradflow --steps 100 --seeds 5 -o docs/gradient_flow.png
 # the explorer's screenshot is taken by its browser test, as a student would see the page
 MINIGRAD_SCREENSHOT=docs/explorer.png "$PY" -m pytest -q -p no:cacheprovider tests/test_explorer.py -k screenshot
+MINIGRAD_SCREENSHOT=docs/compare.png "$PY" -m pytest -q -p no:cacheprovider tests/test_compare.py -k screenshot

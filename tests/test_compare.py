@@ -4,7 +4,9 @@ request other than the page itself. The answers the page works out are checked a
 ``lstm.analysis.gradient_flow`` on the same models."""
 
 import json
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,3 +280,17 @@ def knobs():
 def test_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_screenshot_of_the_comparison(browser, built, tmp_path):
+    """``MINIGRAD_SCREENSHOT=docs/compare.png`` writes the README's screenshot, of the
+    30-step page the command line makes (without it: of this module's page)."""
+    target = os.environ.get("MINIGRAD_SCREENSHOT")
+    path = (comparison_page(CELLS, 30).save(tmp_path / "cmp.html") if target
+            else built["path"])
+    target = Path(target or tmp_path / "compare.png")
+    with opened(browser, path, viewport=(1280, 900)) as tab:
+        tab.click('li:has([data-answer="bias"]) summary')
+        tab.hover('[data-cell="lstm"] .box[data-scope="t=5"]')
+        tab.screenshot(path=str(target))
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 30_000

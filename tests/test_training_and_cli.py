@@ -176,12 +176,18 @@ def test_every_command_takes_the_gru(argv, tmp_path, capsys):
     assert "gru" in capsys.readouterr().out
 
 
-def test_explore_trained_shows_a_progress_bar_on_a_terminal(tmp_path):
-    """issue #31, item 5: the training behind --trained is not silent on a terminal."""
+@pytest.mark.parametrize("which, shows", [
+    (["--cell", "rnn", "--trained"], [b"training rnn at T=3"]),
+    (["--compare", "rnn,lstm"], [b"training rnn at T=3", b"training lstm (forget bias 0) at T=3",
+                                 b"training lstm (forget bias 4) at T=3"]),
+], ids=["--trained", "--compare"])
+def test_explore_trained_shows_a_progress_bar_on_a_terminal(tmp_path, which, shows):
+    """issue #31, item 5, and #32: the training behind --trained and the comparison page's
+    trained weights is not silent on a terminal."""
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 wide
-    process = subprocess.Popen([sys.executable, "-m", "lstm", "explore", "--cell", "rnn",
-                                "--steps", "3", "--hidden", "4", "--trained", "--train-steps",
+    process = subprocess.Popen([sys.executable, "-m", "lstm", "explore", *which,
+                                "--steps", "3", "--hidden", "4", "--train-steps",
                                 "40", "-o", str(tmp_path / "e.html")],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=terminal,
@@ -199,4 +205,4 @@ def test_explore_trained_shows_a_progress_bar_on_a_terminal(tmp_path):
     os.close(controller)
     assert process.wait() == 0 and b"wrote" in process.stdout.read()
     process.stdout.close()
-    assert b"training rnn at T=3" in shown and b"step" in shown
+    assert all(label in shown for label in shows) and b"step" in shown

@@ -191,10 +191,10 @@ const ANSWERS = {
       .join("; ");
     const text = first ? "At " + knob.label + " " + first.option + ", " + question.row +
       "'s ||dL/dh_" + question.step + "|| is " + formatNumber(first.value) + ", above " +
-      formatNumber(question.above) + "." : "At none of these options does it pass " +
-      formatNumber(question.above) + ".";
-    return [first ? first.option : "", text + otherKnobs(knob.id) + " All of them: " + all + ".",
-      byOption(found)];
+      formatNumber(question.above) : "At none of these options does it pass " +
+      formatNumber(question.above);
+    return [first ? first.option : "", text + otherKnobs(knob.id) + ". All of them: " + all +
+      ".", byOption(found)];
   },
   "first-growing"(question) {
     const r = rowIndex(question.row);
@@ -203,10 +203,10 @@ const ANSWERS = {
     const first = found.find((f) => f.value !== null && f.value > 1);
     const all = found.map((f) => knob.label + " " + f.option + ": ×" + formatNumber(f.value))
       .join("; ");
-    const text = first ? "At " + knob.label + " " + first.option + ": " + question.row +
+    const text = first ? "At " + knob.label + " " + first.option + ", " + question.row +
       "'s gradient grows ×" + formatNumber(first.value) + " per step going back: it " +
-      "explodes instead of vanishing." : "At none of these options: it shrinks at every one.";
-    return [first ? first.option : "", text + otherKnobs(knob.id) + " Per step, fitted: " +
+      "explodes instead of vanishing" : "At none of these options: it shrinks at every one";
+    return [first ? first.option : "", text + otherKnobs(knob.id) + ". Per step, fitted: " +
       all + ".", byOption(found)];
   },
   decay(question) {
