@@ -204,13 +204,19 @@ def test_the_sweep_replays_every_row_together(page):
     assert page.locator("#flow .point.pending").count() == 0
 
 
-def test_a_page_without_knobs(browser, tmp_path):
-    page = mg.viz.compare({"rnn": unrolled_loss("rnn", 5), "gru": unrolled_loss("gru", 5)},
-                          title="two cells")
+def test_a_page_without_knobs_and_with_hostile_names(browser, tmp_path):
+    """Rows named by a user are text in every context: HTML, attributes, JSON, script."""
+    name = '</script><b onmouseover="x()">"rnn" & co</b>'
+    page = mg.viz.compare({name: unrolled_loss("rnn", 5), "gru": unrolled_loss("gru", 5)},
+                          title="<i>two</i> cells")
     with opened(browser, page.save(tmp_path / "two.html")) as tab:
         assert tab.locator(".row[data-cell]").count() == 2
-        assert tab.locator("select").count() == 0
+        assert tab.locator(".row[data-cell]").first.get_attribute("data-cell") == name
+        assert tab.locator("select").count() == 0 and tab.locator("b[onmouseover]").count() == 0
         assert tab.locator('.box[data-scope="t=4"]').count() == 2
+        tab.focus('.row[data-cell="gru"] .box[data-scope="t=3"]')  # the keyboard lights too
+        assert tab.locator('.box.highlight[data-scope="t=3"]').count() == 2
+        assert tab.locator("#series li").first.text_content() == name
 
 
 # ---- the page as a file ------------------------------------------------------------------------
@@ -274,7 +280,10 @@ def knobs():
                             questions=[Question("q", "?", "first-above", "size", row="s")]),
      "^compare: the question 'q' reads the row 's'"),
     (lambda: mg.viz.compare({"r": unrolled_loss("rnn", 2)}, inputs=np.ones(3)),
-     r"^compare: inputs must be one sequence \(T, p\)"),
+     r"^compare: inputs must be one sequence \(T, p\) with at most a step per box \(4\), "
+     r"got the shape \(3,\)"),
+    (lambda: mg.viz.compare({"r": unrolled_loss("rnn", 2)}, inputs=np.ones((5, 2))),
+     r"^compare: inputs must be one sequence .* got the shape \(5, 2\)"),
     (lambda: comparison_page(("rnn", "elman")), "^compare: give distinct cells among"),
 ])
 def test_errors(call, message):

@@ -251,9 +251,9 @@ def _strip_html(inputs: Any, marked: Sequence[int], width: int) -> str:
     if inputs is None:
         return ""
     values = np.asarray(inputs, dtype=np.float64)
-    if values.ndim != 2:
-        raise ValueError(f"compare: inputs must be one sequence (T, p), got the shape "
-                         f"{values.shape}")
+    if values.ndim != 2 or len(values) > width:
+        raise ValueError(f"compare: inputs must be one sequence (T, p) with at most a step "
+                         f"per box ({width}), got the shape {values.shape}")
     top = max(float(np.abs(values[:, 0]).max()), 1e-12)
     cells = []
     for t, step in enumerate(values):

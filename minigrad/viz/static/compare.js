@@ -241,8 +241,10 @@ function wire() {
     document.getElementById(knob.id).addEventListener("change", refresh);
   }
   for (const box of document.querySelectorAll(".row .box[data-scope]")) {
-    box.addEventListener("mouseenter", () => highlightStep(box.dataset.scope, true));
-    box.addEventListener("mouseleave", () => highlightStep(box.dataset.scope, false));
+    for (const [kind, on] of [["mouseenter", true], ["mouseleave", false], ["focus", true],
+      ["blur", false]]) {
+      box.addEventListener(kind, () => highlightStep(box.dataset.scope, on));
+    }
   }
   const flow = document.getElementById("flow");
   flow.addEventListener("mouseover", (event) => {
