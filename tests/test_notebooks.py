@@ -10,9 +10,9 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_the_three_notebooks():
-    assert [p.stem for p in NOTEBOOKS] == ["01_autodiff_from_scratch", "02_why_lstm",
-                                           "03_build_your_own_cell"]
+def test_there_are_the_four_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == ["00_bptt_by_hand", "01_autodiff_from_scratch",
+                                           "02_why_lstm", "03_build_your_own_cell"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
