@@ -63,6 +63,8 @@ SETTINGS = settings(max_examples=40, derandomize=True, database=None, deadline=N
 
 _STUDENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("student", default=None)
 _FILE: contextvars.ContextVar[str] = contextvars.ContextVar("file", default="")
+_MODULE: contextvars.ContextVar[ModuleType | None] = contextvars.ContextVar("module",
+                                                                           default=None)
 
 
 def load(path: Path) -> ModuleType:
@@ -74,6 +76,7 @@ def load(path: Path) -> ModuleType:
     module = ModuleType(f"exercise_{path.stem}")
     module.__file__ = str(path)
     _FILE.set(str(path))
+    _MODULE.set(module)
     with _as_student("file (its top level)"):
         exec(code, module.__dict__)
     return module
@@ -133,12 +136,45 @@ def _tripwire(original: Callable, what: str) -> Callable:
 
 @contextmanager
 def _patched(owner: Any, attribute: str, what: str) -> Iterator[None]:
+    """``owner.attribute`` and every name the task file bound to it (``from lstm.analysis
+    import gradient_flow`` binds one at import) replaced by a tripwire."""
+    with _replaced(owner, attribute, lambda original: _tripwire(original, what)):
+        yield
+
+
+@contextmanager
+def _replaced(owner: Any, attribute: str, make: Callable[[Any], Any]) -> Iterator[None]:
     original = getattr(owner, attribute)
-    setattr(owner, attribute, _tripwire(original, what))
+    replacement = make(original)
+    module = _MODULE.get()
+    bound = [name for name, value in vars(module).items() if value is original] \
+        if module is not None and owner is not module else []
+    targets = [(owner, attribute)] + [(module, name) for name in bound]
+    for target, name in targets:
+        setattr(target, name, replacement)
     try:
         yield
     finally:
-        setattr(owner, attribute, original)
+        for target, name in targets:
+            setattr(target, name, original)
+
+
+@contextmanager
+def counting(owner: Any, attribute: str) -> Iterator[list]:
+    """While the block runs, the list it gives grows by one at each call of
+    ``owner.attribute`` from the student's code (and from code it calls)."""
+    calls: list = []
+
+    def make(original: Callable) -> Callable:
+        @functools.wraps(original)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            if _STUDENT.get() is not None:
+                calls.append(args)
+            return original(*args, **kwargs)
+        return counted
+
+    with _replaced(owner, attribute, make):
+        yield calls
 
 
 @contextmanager
@@ -166,8 +202,8 @@ def watching(*, no_minigrad: bool = False, primitives: tuple[str, ...] = (),
             functions = [primitive.forward, *(primitive.vjps or ()), primitive.vjp_each]
             stack.enter_context(_patched(primitive, "forward", what))
             if primitive.vjps:
-                stack.enter_context(_swapped(primitive, "vjps", tuple(
-                    _tripwire(v, what + " VJP") for v in primitive.vjps)))
+                stack.enter_context(_replaced(primitive, "vjps", lambda vjps, w=what: tuple(
+                    _tripwire(v, w + " VJP") for v in vjps)))
             if primitive.vjp_each is not None:
                 stack.enter_context(_patched(primitive, "vjp_each", what + " VJP"))
             for module in [m for n, m in list(sys.modules.items())
@@ -178,16 +214,6 @@ def watching(*, no_minigrad: bool = False, primitives: tuple[str, ...] = (),
         for owner, attribute, what in attributes:
             stack.enter_context(_patched(owner, attribute, what))
         yield
-
-
-@contextmanager
-def _swapped(owner: Any, attribute: str, value: Any) -> Iterator[None]:
-    original = getattr(owner, attribute)
-    setattr(owner, attribute, value)
-    try:
-        yield
-    finally:
-        setattr(owner, attribute, original)
 
 
 # ---- properties and comparisons ----------------------------------------------------------
@@ -274,6 +300,37 @@ def through_engine(label: str, mine: Any, reference: Callable, arrays: list, g: 
     for k, (mine_k, want_k) in enumerate(zip(gots, mg.grad((want * g).sum(), theirs))):
         same(f"{label}'s gradient for input {k}" if len(arrays) > 1 else f"{label}'s gradient",
              mine_k, want_k.data)
+
+
+def same_function(name: str, mine: Callable, reference: Callable, arrays: list,
+                  cotangents: list, labels: tuple[str, ...], hint: str = "") -> None:
+    """``mine`` and ``reference``, each taking Tensors made from ``arrays`` and returning a
+    Tensor or a tuple of them, agree in value and in the gradient of every input, with
+    the random ``cotangents`` (one per output) seeding the backward pass."""
+    ours, theirs = ([mg.tensor(a, requires_grad=True) for a in arrays] for _ in range(2))
+    got, want = mine(*ours), reference(*theirs)
+    got, want = (v if isinstance(v, tuple) else (v,) for v in (got, want))
+    if len(got) != len(want):
+        raise CheckError(f"your {name} should return {len(want)} Tensor(s), and it returned "
+                         f"{len(got)}")
+    for k, (mine_k, want_k) in enumerate(zip(got, want)):
+        which = f"{name}'s output {k}" if len(want) > 1 else name
+        if not isinstance(mine_k, mg.Tensor):
+            raise CheckError(f"your {which} should be a minigrad Tensor, not "
+                             f"{type(mine_k).__name__}")
+        if not mine_k.requires_grad:
+            raise CheckError(f"your {which} is a Tensor that no gradient can reach: it was "
+                             f"computed outside minigrad (with NumPy?); build it from "
+                             f"minigrad's ops")
+        same(which, mine_k, want_k.data, hint=hint)
+    loss_got = sum((o * g).sum() for o, g in zip(got, cotangents))
+    loss_want = sum((o * g).sum() for o, g in zip(want, cotangents))
+    gots = mg.grad(loss_got, ours, allow_unused=True)
+    for label, mine_k, want_k in zip(labels, gots, mg.grad(loss_want, theirs)):
+        if mine_k is None:
+            raise CheckError(f"in your {name} no gradient reaches {label}: every input must "
+                             f"take part, through minigrad's ops{_then(hint)}")
+        same(f"{name}'s gradient for {label}", mine_k, want_k.data, hint=hint)
 
 
 def in_float(value: Any) -> str:

@@ -103,6 +103,57 @@ MUTANTS = [
      "axis=-1) @ W.data + b.data))\n", "computed outside minigrad"),
     ("06", "every step reads the first input", "h = rnn_cell(xs[t], h, W, b)",
      "h = rnn_cell(xs[0], h, W, b)", "rnn_unroll"),
+    ("07", "the gates i and f swapped", "zi, zf, zg, zo = mg.split(Z, 4, axis=-1)",
+     "zf, zi, zg, zo = mg.split(Z, 4, axis=-1)", "in the order i, f, g, o"),
+    ("07", "h' from the old c", "return o * mg.tanh(c_new), c_new",
+     "return o * mg.tanh(c), c_new", "with the new c'"),
+    ("07", "g squashed by a sigmoid", "mg.tanh(zg), mg.sigmoid(zo)",
+     "mg.sigmoid(zg), mg.sigmoid(zo)", "lstm_cell"),
+    ("07", "a 1997 cell that forgets", "c_new = c + mg.sigmoid(zi) * mg.tanh(zg)",
+     "c_new = mg.sigmoid(zi) * mg.tanh(zg)", "no forget gate"),
+    ("07", "lstm's LSTMCell borrowed", "    Z = mg.concat([x, h], axis=-1) @ W + b\n",
+     "    from lstm.cells import LSTMCell\n    cell = LSTMCell(x.shape[1], h.shape[1], "
+     "dtype=W.dtype)\n    cell.W, cell.b = W, b\n    return cell(x, (h, c))\n",
+     "calls lstm's LSTMCell"),
+    ("08", "the fit in the wrong direction", "np.log(norms[::-1])", "np.log(norms)",
+     "reverse the norms"),
+    ("08", "a constant for a fit", "    return float(np.exp(slope))\n", "    return 0.9\n",
+     "decay_per_step"),
+    ("08", "the loss on the mean, not the sum", "mg.grad(hs[-1].sum(), hs)",
+     "mg.grad(hs[-1].mean(), hs)", "gradient_norms"),
+    ("08", "norms borrowed from lstm.analysis", "    hs, _ = layer.unroll(xs)\n",
+     "    from lstm.analysis import gradient_flow\n    return gradient_flow(layer, xs)\n",
+     "calls lstm.analysis.gradient_flow"),
+    ("09", "a guess instead of a search", "    for bias in sorted(biases):\n",
+     "    return min(biases)\n    for bias in sorted(biases):\n", "smallest_bias"),
+    ("09", "the test the wrong way round", "> threshold", "< threshold", "smallest_bias"),
+    ("09", "the ratio upside down", "return float(norms[0] / norms[lag])",
+     "return float(norms[lag] / norms[0])",
+     "gradient_at_lag"),
+    ("09", "the biases in the order given", "for bias in sorted(biases):",
+     "for bias in biases:", "smallest_bias"),
+    ("10", "the reset gate on the whole candidate", "n = mg.tanh(xn + r * hn)",
+     "n = mg.tanh(r * (xn + hn))", "r * (h W_hn + b_hn)"),
+    ("10", "the update gate mixing the wrong way", "return (1 - z) * n + z * h",
+     "return z * n + (1 - z) * h", "h' = (1 - z) * n + z * h"),
+    ("10", "r and z of the input swapped", "xr, xz, xn = mg.split", "xz, xr, xn = mg.split",
+     "gru_cell"),
+    ("10", "lstm's GRUCell borrowed", "    xr, xz, xn = mg.split(x @ W_x + b_x, 3, axis=-1)\n",
+     "    from lstm.cells import GRUCell\n    cell = GRUCell(x.shape[1], h.shape[1], "
+     "dtype=h.dtype)\n    cell.W_x, cell.W_h, cell.b_x, cell.b_h = W_x, W_h, b_x, b_h\n"
+     "    return cell(x, h)\n", "calls lstm's GRUCell"),
+    ("11", "a compiled run that never compiles",
+     "step = mg.compile(loss_fn) if compiled else loss_fn", "step = loss_fn",
+     "never calls mg.compile"),
+    ("11", "gradients never cleared", "            p.grad = None\n", "",
+     "p.grad = None"),
+    ("11", "SGD uphill", "            p.data -= lr * p.grad\n",
+     "            p.data += lr * p.grad\n", "train"),
+    ("11", "a trace per call", "    return step.traces\n", "    return len(batches)\n",
+     "one trace per new shape"),
+    ("11", "a difference of the losses only",
+     "    gaps += [np.max(np.abs(a - b)) for a, b in zip(eager_params, fast_params)]\n", "",
+     "its gradients 0.1% off"),
 ]
 
 
@@ -121,13 +172,13 @@ def test_the_key_passes_every_task(capsys):
     assert cli.main(["check", "--dir", str(SOLUTIONS)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"{t.number} {t.name}: PASS" for t in TASKS.values()] + [
-        "6 of 6 tasks pass"]
+        "11 of 11 tasks pass"]
 
 
 def test_every_stub_is_not_implemented_yet(capsys):
     assert cli.main(["check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(TASKS) + 1 and lines[-1] == "0 of 6 tasks pass"
+    assert len(lines) == len(TASKS) + 1 and lines[-1] == f"0 of {len(TASKS)} tasks pass"
     for line, task in zip(lines, TASKS.values()):
         assert line.startswith(f"{task.number} {task.name}: FAIL: not implemented yet ("), line
 
@@ -180,7 +231,7 @@ def test_an_endless_loop_is_stopped(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["check", "07"], "no task '07'"),
+    (["check", "12"], "no task '12'"),
     (["check", "--dir", "/no/such/folder"], "no folder /no/such/folder"),
 ])
 def test_bad_arguments(argv, message, capsys):

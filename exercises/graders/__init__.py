@@ -8,7 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from . import bptt_by_hand, concat_split, elementwise, matmul, rnn_cell, scalar_engine
+from . import (
+    bptt_by_hand,
+    compile_step,
+    concat_split,
+    decay,
+    elementwise,
+    forget_bias,
+    gru_cell,
+    lstm_cell,
+    matmul,
+    rnn_cell,
+    scalar_engine,
+)
 
 
 @dataclass(frozen=True)
@@ -44,4 +56,19 @@ TASKS = {task.number: task for task in (
     Task("06", "rnn_cell", rnn_cell.grade,
          "the tanh RNN cell from primitives in the project's layout [x, h] @ W + b, and "
          "its unroll"),
+    Task("07", "lstm_cell", lstm_cell.grade,
+         "the LSTM from primitives, gates i, f, g, o and c' = f * c + i * g, and the 1997 "
+         "cell whose memory only adds"),
+    Task("08", "measure_the_decay", decay.grade,
+         "measuring ||dL/dh_t|| against t and fitting the factor per step: the RNN's "
+         "gradient fades, the LSTM's much less"),
+    Task("09", "forget_bias", forget_bias.grade,
+         "the forget gate's bias sets how far back the gradient reaches: search for the "
+         "smallest bias that keeps it alive"),
+    Task("10", "gru_cell", gru_cell.grade,
+         "the GRU from primitives in PyTorch's layout (r, z, n): an update gate instead of "
+         "a cell state"),
+    Task("11", "compile_a_step", compile_step.grade,
+         "mg.compile on a training step, checked against eager over several SGD steps, "
+         "and the retraces a new shape costs"),
 )}
