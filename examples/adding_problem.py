@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> None:
                    f"did not solve it (best test MSE {result.best_score:.3f}; "
                    f"predicting 1.0 scores 0.167)")
         print(f"{cell} at T={T}: {verdict}, {result.seconds:.1f}s")
+    if args.quick:
+        print("(--quick only checks that this runs: at T=8 and 400 steps a cell may solve "
+              "the task or run out of steps first, so conclude nothing about the cells from "
+              "it; compare them without --quick: T=50, 3000 steps)")
 
 
 if __name__ == "__main__":
