@@ -109,6 +109,24 @@ def _fit(g: Any, x: Node | Tensor, op: str) -> Any:
     return g
 
 
+def fits(gx: Any, x: Any) -> bool:
+    """Whether a VJP's gradient ``gx`` for input ``x`` needs nothing from the door: an
+    array of the input's shape and dtype, or a lazy gradient of its shape."""
+    if type(gx) is np.ndarray:
+        return gx.shape == x.shape and gx.dtype == x.dtype
+    return type(gx) in LAZY and gx.shape == x.shape
+
+
+def through_door(gx: Any, x: Any, op: str) -> Any:
+    """The gradient door, for the eager sweep and compiled plans alike: a lazy gradient
+    must have the input's shape; anything else is fitted to it (:func:`_fit`)."""
+    if type(gx) in LAZY:
+        if gx.shape != x.shape:
+            raise _wrong_shape(op, gx.shape, x.shape)
+        return gx
+    return _fit(gx, x, op)
+
+
 def _wrong_shape(op: str, got: tuple[int, ...], shape: tuple[int, ...]) -> RuntimeError:
     return RuntimeError(f"the VJP of {op} returned a gradient of shape {tuple(got)} for an "
                         f"input of shape {tuple(shape)}")
@@ -274,14 +292,9 @@ def _propagate(grads: dict, owned: set, pending: list, retain_graph: bool,
                 gx = vjps[k](g, y, *values)
             else:
                 gx = vjps[k](g, y, *values, **params)
-            if type(gx) is np.ndarray:
-                if gx.shape != x.shape or gx.dtype is not x.dtype:
-                    gx = _fit(gx, x, prim.name)
-            elif type(gx) in LAZY:
-                if gx.shape != x.shape:
-                    raise _wrong_shape(prim.name, gx.shape, x.shape)
-            else:  # a Tensor (create_graph), or a VJP's mistake
-                gx = _fit(gx, x, prim.name)
+            # inline, the common case: an array that needs nothing from the door
+            if type(gx) is not np.ndarray or gx.shape != x.shape or gx.dtype is not x.dtype:
+                gx = through_door(gx, x, prim.name)
             if anomaly:
                 where = f" (scope {v.scope})" if v.scope else ""
                 check_finite(gx.dense(x.dtype) if type(gx) in LAZY else gx,

@@ -17,9 +17,9 @@ through) and turns the graph into a :class:`Plan`:
 Later calls fill the slots (each captured tensor's current ``.data``) and run the forward
 schedule. The call then joins the eager graph as one node, whose inputs are the arguments
 and captured tensors that require grad, and whose VJP runs the backward schedule with the
-same VJPs as eager, through the same gradient door (``_fit``) and the same accumulation
-(``_accumulate``): gradients agree with eager ones to rounding, and go into ``.grad`` the
-way eager ones do.
+same VJPs as eager, through the same gradient door (``autograd.through_door``) and the
+same accumulation (``_accumulate``): gradients agree with eager ones to rounding, and go
+into ``.grad`` the way eager ones do.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .autograd import FREED_GRAPH, _accumulate, _fit, _modified_in_place, _wrong_shape, vertex
+from .autograd import FREED_GRAPH, _accumulate, _modified_in_place, fits, through_door, vertex
 from .context import (
     TracingError,
     anomaly_enabled,
@@ -50,7 +50,7 @@ from .context import (
 )
 from .lazy import LAZY, Product, Scattered, _tiles
 from .primitive import STOP_GRADIENT, Primitive
-from .signature import TENSOR, Guards, describe_call, differences, flatten, unflatten
+from .signature import TENSOR, Guards, Key, describe_call, differences, flatten, unflatten
 from .tensor import (
     Node,
     Tensor,
@@ -299,13 +299,16 @@ def _one_line(description: dict[str, dict[str, str]]) -> str:
 # ---- results: nested tuples, lists and dicts of tensors -----------------------------------
 
 def _flatten_outputs(value: Any, outputs: list[Tensor], name: str) -> Any:
+    """As :func:`signature.flatten` (whose ``unflatten`` rebuilds it), for what ``fn``
+    returns: Tensors in tuples, lists and dicts, and nothing else."""
     if isinstance(value, Tensor):
         outputs.append(value)
         return TENSOR
     if type(value) in (tuple, list):
         return (type(value), tuple([_flatten_outputs(v, outputs, name) for v in value]))
     if type(value) is dict:
-        return (dict, tuple([(k, _flatten_outputs(v, outputs, name)) for k, v in value.items()]))
+        return (dict, tuple([(Key(k), _flatten_outputs(v, outputs, name))
+                             for k, v in value.items()]))
     raise TracingError(f"mg.compile: {name} must return a Tensor, or a tuple, list or dict of "
                        f"Tensors; it returned a {type(value).__name__}")
 
@@ -675,9 +678,9 @@ class Plan(_Traced):
                     gx = vjp(*args)
                     scattered = (type(gx) is Scattered and len(gx.pieces) == 1
                                  and gx.pieces[0][1] is g and gx.pieces[0][2])
-                    seen[index, p] = _Seen(_fits(gx, x), gx is g,
+                    seen[index, p] = _Seen(fits(gx, x), gx is g,
                                            gx.pieces[0][0] if scattered else None)
-                    gx = _through_door(gx, x, name)
+                    gx = through_door(gx, x, name)
                     if target in grads:
                         _accumulate(grads, owned, target, grads[target], gx, x.dtype)
                     else:
@@ -833,7 +836,7 @@ class Plan(_Traced):
         for s in self.output_slots:
             if s not in results:
                 results[s] = inputs[s] if s in inputs else make_tensor(buf[s], False, None)
-        return _unflatten_outputs(self.output_structure,
+        return unflatten(self.output_structure,
                                   iter([results[s] for s in self.output_slots]))
 
     def _record(self, buf: list, inputs: dict[int, Tensor]) -> dict[int, Tensor]:
@@ -941,7 +944,7 @@ class _Staged(_Traced):
     def run(self, arguments: list[Tensor]) -> Any:
         inner = list(self.first.run(arguments))
         rest = self.later.run([*arguments, *inner])
-        return _unflatten_outputs(self.output_structure, iter(
+        return unflatten(self.output_structure, iter(
             [inner[k] if first else rest[k] for first, k in self.where]))
 
     def captured_unchanged(self) -> bool:
@@ -990,26 +993,9 @@ def _connected(outputs: list[int], ops: list[tuple]) -> list[_Group]:
     return [_Group(members) for members in groups.values()]
 
 
-def _fits(gx: Any, x: _Value) -> bool:
-    """Whether a VJP's gradient needs nothing from the gradient door for input ``x``."""
-    if type(gx) is np.ndarray:
-        return gx.shape == x.shape and gx.dtype == x.dtype
-    return type(gx) in LAZY and gx.shape == x.shape
-
-
-def _through_door(gx: Any, x: _Value, op: str) -> Any:
-    """The gradient door for a compiled VJP's gradient, as the eager sweep's: a lazy one
-    must have the input's shape, anything else is fitted (``_fit``)."""
-    if type(gx) in LAZY:
-        if gx.shape != x.shape:
-            raise _wrong_shape(op, gx.shape, x.shape)
-        return gx
-    return _fit(gx, x, op)
-
-
 def _checked(vjp: Any, x: _Value, op: str, *args: Any) -> Any:
     """A VJP whose gradient goes through the gradient door (broadcast inputs)."""
-    return _through_door(vjp(*args), x, op)
+    return through_door(vjp(*args), x, op)
 
 
 def _dense(g: Any, dtype: np.dtype) -> np.ndarray:
@@ -1043,12 +1029,3 @@ def _hand_over(k: int, marker: np.ndarray, g: Any, y: Any, call: Node) -> np.nda
         raise RuntimeError(FREED_GRAPH)
     call.saved[0].output_grads[k] = g
     return marker
-
-
-def _unflatten_outputs(structure: Any, tensors: Any) -> Any:
-    if structure is TENSOR:
-        return next(tensors)
-    kind, items = structure
-    if kind is dict:
-        return {k: _unflatten_outputs(s, tensors) for k, s in items}
-    return kind(_unflatten_outputs(s, tensors) for s in items)
