@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import plan_text
 from .autograd import FREED_GRAPH, _accumulate, _modified_in_place, fits, through_door, vertex
 from .context import (
     TracingError,
@@ -64,8 +65,12 @@ from .verify import CompileMismatchError, check_against_eager
 __all__ = ["CompileMismatchError", "CompiledFunction", "Plan", "TracingError", "compile"]
 
 
+#: ``mg.compile``'s ``fuse`` when none is given (the test suite runs with it off too)
+FUSE_BY_DEFAULT = True
+
+
 def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile, as torch's
-            cache_size: int = 8, verify: int = 0) -> Any:
+            cache_size: int = 8, verify: int = 0, fuse: bool | None = None) -> Any:
     """Compile ``fn(*tensors) -> Tensor or tuple of Tensors``: the first call for each
     signature traces it, later calls replay the trace as a flat schedule of NumPy calls.
 
@@ -137,10 +142,19 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
         verify: the first ``verify`` replays of each signature also run ``fn`` eagerly and
             compare outputs and gradients (for random cotangents); a difference raises
             :class:`CompileMismatchError`.
+        fuse: plan with the optimisations (None: ``FUSE_BY_DEFAULT``, True; False: the
+            plain lowering of the eager sweep, every VJP called and passed through the
+            gradient door, no gradient renamed, aliased or joined; the same numbers, for
+            checking and for teaching).
+
+    ``print(step.plans[-1])`` (or any plan in ``step.plans.values()``) shows a replay as
+    the NumPy calls it makes, forward and backward, one line a step, with the tensors'
+    names where they have one (``Z_t3 = X_t3 @ W``; ``dW`` is W's gradient).
     """
+    fuse = FUSE_BY_DEFAULT if fuse is None else fuse
     if fn is None:
-        return lambda f: CompiledFunction(f, cache_size, verify)
-    return CompiledFunction(fn, cache_size, verify)
+        return lambda f: CompiledFunction(f, cache_size, verify, fuse)
+    return CompiledFunction(fn, cache_size, verify, fuse)
 
 
 class CompiledFunction:
@@ -150,7 +164,8 @@ class CompiledFunction:
     :class:`Plan`; ``verified`` counts the replays checked against eager.
     """
 
-    def __init__(self, fn: Callable[..., Any], cache_size: int = 8, verify: int = 0) -> None:
+    def __init__(self, fn: Callable[..., Any], cache_size: int = 8, verify: int = 0,
+                 fuse: bool = True) -> None:
         if not callable(fn):
             raise TypeError(f"mg.compile: expected a function, got {type(fn).__name__}")
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
@@ -164,6 +179,7 @@ class CompiledFunction:
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self.cache_size = cache_size
         self.verify = verify
+        self.fuse = bool(fuse)
         self.verified = 0
         self.plans: OrderedDict[Any, Plan] = OrderedDict()
         self.traces = 0
@@ -267,7 +283,7 @@ class CompiledFunction:
         output_structure = _flatten_outputs(result, outputs, self.name)
         del result
         plan = make_plan(f"compiled {self.name}", stand_ins, [t.requires_grad for t in tensors],
-                         outputs, output_structure, since)
+                         outputs, output_structure, since, fuse=self.fuse)
         for t in detached:  # kept by the caller (self.h = h.detach()): a plain tensor,
             t._node = None  # not a way into the trace's released graph
         plan.description = description
@@ -422,12 +438,14 @@ class _Group:
     graph, with its own backward schedule."""
 
     __slots__ = ("outputs", "sweep", "gradient_inputs", "backward", "gradient_at",
-                 "primitive", "output_primitives", "marker")
+                 "primitive", "output_primitives", "marker", "positions", "text")
 
     def __init__(self, outputs: list[int]) -> None:
         self.outputs = outputs  # the differentiable output slots, in output order
         self.sweep: list[tuple] = []
         self.gradient_inputs: list[int] = []
+        self.positions: dict[tuple[int, int], int] = {}  # (sweep step, pass): input k
+        self.text: list[tuple] = []  # the backward schedule, for str(plan)
 
 
 class _Traced:
@@ -468,13 +486,19 @@ class Plan(_Traced):
         since: the creation number at which the trace began.
         release: free the trace's graph node by node while planning (not when another
             stage is yet to be planned from the same graph).
+        fuse: rename, alias and join gradients and skip the gradient door where the probe
+            allows (False: call every VJP, through the door).
+
+    ``str(plan)`` is the replay as text: every step of the forward and backward
+    schedules, one line each, with the values' names (see :mod:`minigrad.plan_text`).
     """
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
                  outputs: list[Tensor], output_structure: Any, since: int,
-                 release: bool = True) -> None:
+                 release: bool = True, fuse: bool = True) -> None:
         super().__init__()
         self.name = name
+        self.fuse = fuse
         self.output_structure = output_structure
         inside = [t._node for t in outputs if t._node is not None and t._node._seq >= since]
         # an argument computed by the trace itself (an intermediate a later stage reads,
@@ -486,15 +510,18 @@ class Plan(_Traced):
         needs_grad: list[bool] = []  # per value: does a gradient flow to it
         slot_of: dict[int, int] = {}
 
+        labels: list[str] = []  # each value's name, for str(plan)
+
         def new_slot(shape: tuple[int, ...], dtype: np.dtype, constant: Any = None,
-                     grad: bool = False) -> int:
+                     grad: bool = False, name: str = "const") -> int:
             self.values.append(_Value(tuple(shape), np.dtype(dtype)))
             constants.append(constant)
             needs_grad.append(grad)
+            labels.append(name)
             return len(self.values) - 1
 
-        self.argument_slots = [new_slot(t.shape, t.dtype, grad=g)
-                               for t, g in zip(arguments, requires_grad)]
+        self.argument_slots = [new_slot(t.shape, t.dtype, grad=g, name=t._name or f"arg{k}")
+                               for k, (t, g) in enumerate(zip(arguments, requires_grad))]
         slot_of.update({id(t): s for t, s in zip(arguments, self.argument_slots)})
         slot_of.update({id(node): self.argument_slots[k] for k, node in computed.items()})
         self.captured: list[Tensor] = []  # the tensors fn captured, read at every call
@@ -515,11 +542,12 @@ class Plan(_Traced):
             if made_inside and not t.requires_grad and id(t) not in returned:
                 s = new_slot(t.shape, t.dtype, t.data)  # a constant, as a number would be
             elif made_inside:  # fresh at every call, unless the caller keeps it (below)
-                s = new_slot(t.shape, t.dtype, grad=t.requires_grad)
+                s = new_slot(t.shape, t.dtype, grad=t.requires_grad, name=t._name or "new")
                 made_inside_leaves.append((s, weakref.ref(t), t.data.copy(), t.requires_grad,
                                            t._name, id(t) in returned))
             else:
-                s = new_slot(t.shape, t.dtype, grad=t.requires_grad)
+                s = new_slot(t.shape, t.dtype, grad=t.requires_grad,
+                             name=t._name or "captured")
                 self.captured.append(t)
                 self.captured_slots.append(s)
                 self._captured_state.append((t.data.shape, t.data.dtype, t.requires_grad))
@@ -536,9 +564,11 @@ class Plan(_Traced):
                 elif isinstance(x, Tensor):
                     inputs.append(slot_of_leaf(x))
                 else:  # a Python number or an array, already in the op's dtype
-                    inputs.append(new_slot(np.shape(x), getattr(x, "dtype", n.dtype), x))
+                    inputs.append(new_slot(np.shape(x), getattr(x, "dtype", n.dtype), x,
+                                           name=f"{x:g}" if np.ndim(x) == 0 else "const"))
             grad = n.prim is not STOP_GRADIENT and any(needs_grad[i] for i in inputs)
-            slot_of[id(n)] = new_slot(n.shape, n.dtype, grad=grad)
+            slot_of[id(n)] = new_slot(n.shape, n.dtype, grad=grad, name=plan_text.label(
+                n.name, n.prim.name, n.scope, [labels[i] for i in inputs], n.params))
             self.node_slots.add(slot_of[id(n)])
             ops.append((n.prim, tuple(inputs), n.params, slot_of[id(n)]))
             if release:  # the trace's graph is done with: its memory goes now, before
@@ -561,6 +591,7 @@ class Plan(_Traced):
         # requiring grad (an argument or captured tensor returned as is is itself)
         self.differentiable = list(dict.fromkeys(
             s for s in self.output_slots if needs_grad[s] and s in self.node_slots))
+        self.names = plan_text.unique(labels)
         self.size = n = len(self.values)
         self.template = [*constants, *[None] * n, *self.values]
         self.dtypes = [v.dtype for v in self.values] * 2
@@ -588,6 +619,7 @@ class Plan(_Traced):
             passes = []
             for k, i in enumerate(inputs):
                 if needs_grad[i]:
+                    group.positions[len(sweep), len(passes)] = k
                     vjp = (prim.vjps[k] if prim.vjps is not None
                            else functools.partial(prim.vjp_each, k))
                     passes.append((vjp if not params else functools.partial(vjp, **params), i))
@@ -630,11 +662,14 @@ class Plan(_Traced):
                     gone_recording[index].append(i)
         recording_steps: list[tuple] = []
         self._inference_steps: list[tuple] = []
+        self.forward_text: list[tuple] = []  # the recording schedule, for str(plan)
         for (prim, inputs, params, out), recording, inference in zip(
                 ops, gone_recording, gone_inference):
             if prim is STOP_GRADIENT:
                 step: list[tuple] = [(ALIAS, None, inputs[0], out)]
+                self.forward_text.append(("alias", inputs[0], out))
             else:
+                self.forward_text.append(("op", prim.name, inputs, params, out))
                 forward = functools.partial(prim.forward, **params) if params else prim.forward
                 step = [(ASSIGN, forward, inputs, out)]
                 if not self.values[out].shape:  # reductions may give NumPy scalars
@@ -643,9 +678,14 @@ class Plan(_Traced):
             self._inference_steps += step
             if recording:
                 recording_steps.append((FREE, None, tuple(recording), None))
+                self.forward_text.append(("free", tuple(recording)))
             if inference:
                 self._inference_steps.append((FREE, None, tuple(inference), None))
         self.forward_recording = lower(recording_steps, f"{self.name}, forward")
+
+    def __str__(self) -> str:
+        return plan_text.render(self.name, self.names, self.forward_text,
+                                [group.text for group in self.groups])
 
     @functools.cached_property
     def forward_inference(self) -> Callable[[list, list, set], None]:
@@ -698,8 +738,9 @@ class Plan(_Traced):
         name), or nothing for a slice joined later; then release what is read for the
         last time."""
         n = self.size
-        joins = self._joins(group, seen)
+        joins = self._joins(group, seen) if self.fuse else {}
         joined = {source for _, sources in joins.values() for source in sources}
+        text = group.text
         where: dict[int, int] = {}  # a value's gradient is at buf[where.get(s, n + s)]
         renamed: set[int] = set()  # buffer entries another value's gradient now uses
         reached: set[int] = set(group.outputs)
@@ -715,9 +756,11 @@ class Plan(_Traced):
                 entries = tuple(where.get(s, n + s) for s in sources)
                 steps.append((ASSIGN, functools.partial(_join, axis=axis), entries, g))
                 steps.append((FREE, None, entries, None))
+                text += [("join", axis, entries, g), ("free", entries)]
             elif made_dense[index]:
                 steps.append((ASSIGN, functools.partial(_dense, dtype=self.values[out].dtype),
                               (g,), g))
+                text.append(("dense", g))
             take = (g, y, *reads)
             for p, (vjp, target) in enumerate(passes):
                 found = seen[index, p]
@@ -725,21 +768,27 @@ class Plan(_Traced):
                     continue
                 first = target not in reached
                 reached.add(target)
-                if found.exact and found.identity and first:
+                if self.fuse and found.exact and found.identity and first:
                     if g not in renamed and out not in summed:
                         where[target] = g
                         renamed.add(g)
+                        text.append(("rename", name, g, n + target))
                     else:
                         steps.append((ALIAS, None, g, n + target))
+                        text.append(("alias", g, n + target))
                     continue
-                if not found.exact:
+                door = not (self.fuse and found.exact)
+                if door:
                     vjp = functools.partial(_checked, vjp, self.values[target], name)
                 steps.append((ASSIGN if first else ADD, vjp, take,
                               where.get(target, n + target)))
+                text.append(("vjp", name, group.positions[index, p], take,
+                             where.get(target, n + target), first, door))
             keep = g in renamed or out in joined
             gone = gone if keep or not self.values[out].worth_freeing else (g, *gone)
             if gone:
                 steps.append((FREE, None, gone, None))
+                text.append(("free", gone))
         group.backward = lower(steps, f"{self.name}, backward")
         group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
         group.marker = np.empty((0,), self.values[group.outputs[0]].dtype)
@@ -836,8 +885,7 @@ class Plan(_Traced):
         for s in self.output_slots:
             if s not in results:
                 results[s] = inputs[s] if s in inputs else make_tensor(buf[s], False, None)
-        return unflatten(self.output_structure,
-                                  iter([results[s] for s in self.output_slots]))
+        return unflatten(self.output_structure, iter([results[s] for s in self.output_slots]))
 
     def _record(self, buf: list, inputs: dict[int, Tensor]) -> dict[int, Tensor]:
         """The call's nodes, one per group: its inputs are the arguments and captured
@@ -897,14 +945,15 @@ class Plan(_Traced):
 
 def make_plan(name: str, arguments: list[Tensor], requires_grad: list[bool],
               outputs: list[Tensor], output_structure: Any, since: int,
-              release: bool = True) -> Plan | _Staged:
+              release: bool = True, fuse: bool = True) -> Plan | _Staged:
     """A :class:`Plan` of the trace, or, when ``fn`` returns an intermediate that another
     output is computed from (``return loss, h``), a :class:`_Staged` one."""
     inner = _intermediates(outputs, since)
     if not inner:
-        return Plan(name, arguments, requires_grad, outputs, output_structure, since, release)
+        return Plan(name, arguments, requires_grad, outputs, output_structure, since, release,
+                    fuse)
     return _Staged(name, arguments, requires_grad, outputs, output_structure, since, inner,
-                   release)
+                   release, fuse)
 
 
 def _intermediates(outputs: list[Tensor], since: int) -> list[Tensor]:
@@ -924,7 +973,7 @@ class _Staged(_Traced):
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
                  outputs: list[Tensor], output_structure: Any, since: int,
-                 inner: list[Tensor], release: bool) -> None:
+                 inner: list[Tensor], release: bool, fuse: bool) -> None:
         super().__init__()
         ids = {id(t): k for k, t in enumerate(inner)}
         rest = list({id(t): t for t in outputs if id(t) not in ids}.values())
@@ -936,10 +985,14 @@ class _Staged(_Traced):
         # stage still needs (and releases)
         self.later = Plan(name, [*arguments, *inner],
                           [*requires_grad, *[t.requires_grad for t in inner]], rest, flat,
-                          since, release=False)
+                          since, release=False, fuse=fuse)
         self.first = make_plan(name, arguments, requires_grad, inner,
-                               (tuple, (TENSOR,) * len(inner)), since, release)
+                               (tuple, (TENSOR,) * len(inner)), since, release, fuse)
         self.name, self.output_structure = name, output_structure
+
+    def __str__(self) -> str:
+        return (f"{self.name}, in two stages: first the intermediates it returns, then the "
+                f"rest from them\n{self.first}\n{self.later}")
 
     def run(self, arguments: list[Tensor]) -> Any:
         inner = list(self.first.run(arguments))

@@ -23,3 +23,13 @@ def browser():
     """A headless Chromium for the page tests (see ``pages.py``)."""
     with launched() as chromium:
         yield chromium
+
+
+@pytest.fixture(params=[True, False], ids=["fused", "unfused"])
+def fusion(request, monkeypatch):
+    """Runs a compile test twice: with mg.compile's passes on (the default) and off."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("minigrad.compile"), "FUSE_BY_DEFAULT",
+                        request.param)
+    return request.param

@@ -13,6 +13,9 @@ from lstm import GRU, LSTM
 from minigrad.autograd import FREED_GRAPH
 from minigrad.tensor import mark_modified
 
+# every test runs with mg.compile's passes on and off (the fusion fixture)
+pytestmark = pytest.mark.usefixtures("fusion")
+
 # the module (mg.compile, the attribute, is the function)
 compile_module = importlib.import_module("minigrad.compile")
 

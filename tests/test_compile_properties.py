@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.testing import arrays, broadcastable_shapes
 
+# every test runs with mg.compile's passes on and off (the fusion fixture)
+pytestmark = pytest.mark.usefixtures("fusion")
+
 UNARY = {
     "tanh": mg.tanh,
     "sigmoid": mg.sigmoid,

@@ -9,6 +9,9 @@ import pytest
 import minigrad as mg
 from minigrad.nn import Module, Parameter
 
+# every test runs with mg.compile's passes on and off (the fusion fixture)
+pytestmark = pytest.mark.usefixtures("fusion")
+
 
 def eager_and_compiled(fn, *calls):
     """The results of ``fn`` and of ``mg.compile(fn)`` on each argument tuple in turn."""

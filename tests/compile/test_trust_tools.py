@@ -12,6 +12,9 @@ import pytest
 import minigrad as mg
 from lstm import GRU, LSTM
 
+# every test runs with mg.compile's passes on and off (the fusion fixture)
+pytestmark = pytest.mark.usefixtures("fusion")
+
 # ---- 9. verify=N ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cell", [LSTM, GRU])

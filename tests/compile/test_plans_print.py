@@ -1,0 +1,87 @@
+"""A compiled plan prints as the NumPy calls it makes (issue #35), and its passes switch
+off (``mg.compile(fn, fuse=False)``) without changing a number."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from lstm import GRU, LSTM, RNN
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "compiled_rnn_3_steps.txt"
+
+
+def rnn_step(fuse):
+    """A 3-step tanh RNN's loss, compiled, and its last plan after a replay."""
+    rnn = RNN(2, 3, rng=np.random.default_rng(0))
+
+    def loss_fn(xs):
+        hs, _ = rnn.unroll(xs)
+        return (hs[-1] ** 2).sum()
+
+    step = mg.compile(loss_fn, fuse=fuse)
+    xs = mg.tensor(np.random.default_rng(1).normal(size=(3, 1, 2)), name="xs")
+    step(xs)
+    step(xs).backward()
+    return next(reversed(step.plans.values()))
+
+
+def test_a_3_step_rnn_prints_as_committed():
+    """``MINIGRAD_WRITE_FIXTURES=1`` writes the text anew (after a deliberate change)."""
+    text = str(rnn_step(fuse=True)) + "\n"
+    if os.environ.get("MINIGRAD_WRITE_FIXTURES"):
+        FIXTURE.write_text(text)
+    assert text == FIXTURE.read_text()
+    assert "Z_t2 = matmul_t2 + b" in text and "dW += matmul.vjp[1](dZ_t1, X_t1, W)" in text
+
+
+def test_without_fusion_every_vjp_is_called_through_the_door():
+    fused, plain = str(rnn_step(fuse=True)), str(rnn_step(fuse=False))
+    assert "passes its gradient on unchanged" in fused and "db = dZ_t2" in fused
+    assert "passes its gradient on unchanged" not in plain and "db = dZ_t2" not in plain
+    vjps = [line for line in plain.splitlines() if ".vjp[" in line]
+    assert vjps and all(line.endswith("# through the gradient door") for line in vjps)
+    assert fused.splitlines()[1:18] == plain.splitlines()[1:18]  # the same forward
+
+
+@pytest.mark.parametrize("layer", [LSTM, GRU, RNN])
+def test_unfused_and_fused_replays_equal_eager_to_1e_12(layer):
+    rng = np.random.default_rng(3)
+    model = layer(3, 5, rng=rng)
+    xs = rng.normal(size=(6, 2, 3))
+    cotangent = rng.normal(size=(2, 5))  # random, not ones
+
+    def loss_fn(xs):
+        hs, _ = model.unroll(xs)
+        return (hs[-1] * cotangent).sum()
+
+    params = model.parameters()
+    want = loss_fn(xs)
+    want_grads = [g.data for g in mg.grad(want, params)]
+    for fuse in (False, True):
+        step = mg.compile(loss_fn, fuse=fuse)
+        for _ in range(2):  # the trace, then a replay
+            got = step(xs)
+            grads = mg.grad(got, params)
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-12, atol=1e-12)
+        for g, w in zip(grads, want_grads):
+            np.testing.assert_allclose(g.data, w, rtol=1e-12, atol=1e-12)
+
+
+def test_an_lstm_plan_joins_its_gate_gradients_only_when_fused():
+    model = LSTM(2, 4, rng=np.random.default_rng(0))
+
+    def loss_fn(xs):
+        hs, _ = model.unroll(xs)
+        return hs[-1].sum()
+
+    texts = {}
+    for fuse in (True, False):
+        step = mg.compile(loss_fn, fuse=fuse)
+        xs = np.ones((3, 1, 2))
+        step(xs).backward()
+        texts[fuse] = str(next(reversed(step.plans.values())))
+    assert "dZ_t1 = concat(d(Z_t1[:, 0:4]), d(Z_t1[:, 4:8])" in texts[True]
+    assert "concat(" not in texts[False].split("\nbackward")[1]
