@@ -157,6 +157,16 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
     return CompiledFunction(fn, cache_size, verify, fuse)
 
 
+class Plans(OrderedDict):
+    """A compiled function's cached plans, by signature, oldest first; an integer picks
+    one by position (``step.plans[-1]``: the latest)."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int) and not isinstance(key, bool):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
 class CompiledFunction:
     """A function traced once per signature and replayed (see :func:`compile`).
 
@@ -181,7 +191,7 @@ class CompiledFunction:
         self.verify = verify
         self.fuse = bool(fuse)
         self.verified = 0
-        self.plans: OrderedDict[Any, Plan] = OrderedDict()
+        self.plans: Plans = Plans()
         self.traces = 0
         self._guards = Guards(fn)
         self._history: list[tuple[str, list[str]]] = []  # per trace: signature, reasons

@@ -25,7 +25,7 @@ def rnn_step(fuse):
     xs = mg.tensor(np.random.default_rng(1).normal(size=(3, 1, 2)), name="xs")
     step(xs)
     step(xs).backward()
-    return next(reversed(step.plans.values()))
+    return step.plans[-1]
 
 
 def test_a_3_step_rnn_prints_as_committed():
@@ -82,6 +82,20 @@ def test_an_lstm_plan_joins_its_gate_gradients_only_when_fused():
         step = mg.compile(loss_fn, fuse=fuse)
         xs = np.ones((3, 1, 2))
         step(xs).backward()
-        texts[fuse] = str(next(reversed(step.plans.values())))
+        texts[fuse] = str(step.plans[-1])
     assert "dZ_t1 = concat(d(Z_t1[:, 0:4]), d(Z_t1[:, 4:8])" in texts[True]
     assert "concat(" not in texts[False].split("\nbackward")[1]
+
+
+def test_the_readme_shows_the_plan_as_it_prints():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert FIXTURE.read_text().rstrip() in readme
+
+
+def test_plans_are_picked_by_position_too():
+    step = mg.compile(lambda x: (x * 2).sum())
+    step(mg.tensor(np.ones(2)))
+    step(mg.tensor(np.ones(3)))
+    assert step.plans[-1] is list(step.plans.values())[-1] is not step.plans[0]
+    with pytest.raises(IndexError):
+        step.plans[2]
