@@ -8,10 +8,15 @@
     (1, 2)
 """
 
-# Tensor first: its module imports the ops and the sweep that build on it.
+# Tensor first, then its operators: minigrad.methods imports the ops built on Tensor.
 from .tensor import Tensor, tensor  # isort: split
 
-from . import nn, optim, viz
+from . import (
+    methods,  # noqa: F401  (gives Tensor its operators and methods)  # isort: split
+    nn,
+    optim,
+    viz,
+)
 from .autograd import grad, sum_to, topological_order
 from .compile import compile
 from .context import (
@@ -39,6 +44,7 @@ from .numpy_ops import (
     min,
     minimum,
     pad,
+    power,
     softmax,
     sqrt,
     squeeze,
@@ -62,7 +68,6 @@ from .ops import (
     mean,
     mul,
     neg,
-    power,
     relu,
     reshape,
     sigmoid,

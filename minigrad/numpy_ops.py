@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .context import refuse_while_tracing
-from .ops import PRIMITIVES, TensorLike, _as_tensor, _join_inputs, _unreduce, _value, reshape
+from .ops import PRIMITIVES, TensorLike, _as_tensor, _join_inputs, _pow, _unreduce, _value, reshape
 from .primitive import Primitive
 from .tensor import Tensor
 
@@ -511,6 +511,25 @@ def astype(x: TensorLike, dtype: Any) -> Tensor:
     return _astype.unary(x, dtype=dtype)
 
 
+def power(x: TensorLike, exponent: Any) -> Tensor:
+    """``x ** exponent``: a number exponent, or a tensor (or array) one, differentiable in
+    both then.
+
+    Example::
+
+        >>> mg.power(mg.tensor([2.0, 3.0]), 2).data
+        array([4., 9.])
+    """
+    if isinstance(exponent, (Tensor, np.ndarray)):
+        return _power.binary(x, exponent)
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
+        raise TypeError(f"pow: the exponent must be a number or a tensor, got "
+                        f"{type(exponent).__name__}")
+    if isinstance(exponent, np.generic):
+        exponent = exponent.item()  # weak, as a Python number: float32 stays float32
+    return _pow.unary(x, exponent=exponent)
+
+
 def tensor_power(base: TensorLike, exponent: TensorLike) -> Tensor:
     """``base ** exponent`` elementwise, differentiable in both: what ``x ** y`` and
     ``mg.power(x, y)`` do for a tensor exponent, and ``2.0 ** x`` for a number base.
@@ -547,7 +566,7 @@ PRIMITIVES.update({p.name: p for p in (
     _var, _std, _pad, _einsum)})
 
 __all__ = ["abs", "argmax", "argmin", "astype", "clip", "einsum", "expand_dims", "flatten",
-           "max", "maximum", "min", "minimum", "pad", "softmax", "sqrt", "squeeze", "std",
+           "max", "maximum", "min", "minimum", "pad", "power", "softmax", "sqrt", "squeeze", "std",
            "tensor_power", "var", "where"]
 
 from . import ops  # noqa: E402 - the ufuncs' minigrad functions, some defined above
@@ -555,5 +574,5 @@ from . import ops  # noqa: E402 - the ufuncs' minigrad functions, some defined a
 _UFUNCS = {np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul,
            np.true_divide: ops.div, np.negative: ops.neg, np.positive: lambda x: x,
            np.exp: ops.exp, np.log: ops.log, np.tanh: ops.tanh, np.matmul: ops.matmul,
-           np.power: ops.power, np.sqrt: sqrt, np.absolute: abs, np.maximum: maximum,
+           np.power: power, np.sqrt: sqrt, np.absolute: abs, np.maximum: maximum,
            np.minimum: minimum, np.square: lambda x: ops.mul(x, x)}

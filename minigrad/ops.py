@@ -18,7 +18,7 @@ import numpy as np
 from numpy.exceptions import AxisError
 
 from .lazy import Product, Scattered, is_basic_index
-from .primitive import Primitive, stacked
+from .primitive import Primitive, _explain_join, _stack, stacked
 from .tensor import Tensor, constant_tensor, to_float_array
 
 # ---- helpers shared by arrays and Tensors (so VJPs run on both) -------------------------
@@ -272,20 +272,9 @@ def _concat_vjp(k: int, g: Any, y: Any, *xs: Any, axis: int) -> Any:
     return g[(slice(None),) * axis + (slice(start, start + xs[k].shape[axis]),)]
 
 
-def _explain_join(name: str):
-    def explain(*xs: Any, axis: int) -> str:
-        shapes = ", ".join(str(np.shape(x)) for x in xs)
-        return f"{name}: shapes {shapes} do not fit together along axis {axis}"
-    return explain
-
-
 _concat = Primitive("concat", lambda *xs, axis: np.concatenate(xs, axis=axis),
                     vjp_each=_concat_vjp, explain=_explain_join("concat"), selects_from_g=True,
                     saves="none")
-
-_stack = Primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
-                   vjp_each=lambda k, g, y, *xs, axis: g[(slice(None),) * (axis % y.ndim) + (k,)],
-                   explain=_explain_join("stack"), saves="none")
 
 #: Every primitive, for tests and documentation to iterate over.
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
@@ -362,27 +351,6 @@ def neg(x: TensorLike) -> Tensor:
         array([-1.,  2.])
     """
     return _neg.unary(x)
-
-
-def power(x: TensorLike, exponent: Any) -> Tensor:
-    """``x ** exponent``: a number exponent, or a tensor (or array) one, differentiable in
-    both then.
-
-    Example::
-
-        >>> mg.power(mg.tensor([2.0, 3.0]), 2).data
-        array([4., 9.])
-    """
-    if isinstance(exponent, (Tensor, np.ndarray)):
-        from .numpy_ops import tensor_power
-
-        return tensor_power(x, exponent)
-    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
-        raise TypeError(f"pow: the exponent must be a number or a tensor, got "
-                        f"{type(exponent).__name__}")
-    if isinstance(exponent, np.generic):
-        exponent = exponent.item()  # weak, as a Python number: float32 stays float32
-    return _pow.unary(x, exponent=exponent)
 
 
 def exp(x: TensorLike) -> Tensor:

@@ -211,15 +211,26 @@ class Primitive:
         return f"{self.name}: invalid input shapes {_shapes(arrays)}{extra}: {error}"
 
 
+# ---- the one place a list of tensors becomes a tensor ------------------------------
+
+def _explain_join(name: str):
+    def explain(*xs: Any, axis: int) -> str:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        return f"{name}: shapes {shapes} do not fit together along axis {axis}"
+    return explain
+
+
+_stack = Primitive("stack", lambda *xs, axis: np.stack(xs, axis=axis),
+                   vjp_each=lambda k, g, y, *xs, axis: g[(slice(None),) * (axis % y.ndim) + (k,)],
+                   explain=_explain_join("stack"), saves="none")
+
 def stacked(value: Any) -> Any:
     """A list or tuple that holds tensors (at any depth), as one tensor stacked along new
     leading axes, as HIPS autograd does: ``mg.mean([x, x + 2])`` differentiates through
     both. Anything else is returned as it is."""
     if not _holds_tensor(value):
         return value
-    from .ops import stack  # ops is built on this module
-
-    return stack([stacked(v) if type(v) in (list, tuple) else v for v in value])
+    return _stack(*[stacked(v) if type(v) in (list, tuple) else v for v in value], axis=0)
 
 
 def _holds_tensor(value: Any) -> bool:

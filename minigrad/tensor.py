@@ -5,6 +5,10 @@ A tensor made by a primitive points to a :class:`Node` that records the primitiv
 inputs (other nodes, leaf tensors, or constants) and only the arrays its VJPs need. So
 when the program drops an intermediate tensor, its data goes too unless a VJP needs it:
 an LSTM step keeps what hand-written BPTT keeps. ``backward`` releases nodes as it passes.
+
+A tensor's operators and its methods that run ops (``+``, ``@``, ``.sum()``,
+``.backward()``) are attached to the class by :mod:`minigrad.methods`, which imports the
+ops: this module imports none of them, so the engine's imports go one way.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .context import note_detached, refuse_while_tracing, scope_now, tracing
+from .context import refuse_while_tracing, scope_now
 
 
 def to_float_array(data: Any, dtype: Any = None, who: str = "tensor") -> np.ndarray:
@@ -132,11 +136,6 @@ class Tensor:
         """True unless the tensor was produced by an op that recorded a graph."""
         return self._node is None
 
-    @property
-    def T(self) -> Tensor:
-        """The transpose (all axes reversed), as ``numpy.ndarray.T``."""
-        return ops.transpose(self)
-
     def __len__(self) -> int:
         return len(self.data)
 
@@ -166,21 +165,6 @@ class Tensor:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """NumPy's ufuncs on tensors: those minigrad differentiates give tensors
-        (``np.exp(t)`` is ``mg.exp(t)``), comparisons give masks; others are refused
-        rather than silently losing the gradient."""
-        return numpy_ops.apply_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
-        """NumPy's other functions on tensors: those with a minigrad counterpart give
-        tensors (``np.concatenate``, ``np.linalg.norm``); on a tensor that requires grad
-        the others are refused rather than silently losing the gradient
-        (:mod:`minigrad.array_functions`)."""
-        if not all(issubclass(t, (Tensor, np.ndarray)) for t in types):
-            return NotImplemented
-        return array_functions.apply(func, args, kwargs)
 
     # comparisons: boolean masks, never part of a graph
     def __lt__(self, other: Any) -> np.ndarray:
@@ -236,15 +220,6 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
-    def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        if tracing():  # mg.compile: the value must still be computed at every call
-            detached = primitive.STOP_GRADIENT.unary(self)
-            detached.requires_grad = False
-            note_detached(detached)  # a plain tensor once the trace ends, if it escapes
-            return detached
-        return make_tensor(self.data, False, None)
-
     def named(self, name: str | None) -> Tensor:
         """Set ``name`` (shown in pictures) and return self, for chaining."""
         self._name = name
@@ -262,151 +237,6 @@ class Tensor:
             self._node.tensor = weakref.ref(self)
         return self
 
-    def backward(self, grad: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
-
-        Args:
-            grad: upstream gradient of self's shape; may be omitted for one-element tensors.
-            retain_graph: keep the graph for another backward (default: ``create_graph``).
-            create_graph: record the backward pass itself, for higher derivatives.
-        """
-        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
-
-    # ---- operators (each calls its primitive directly: the hot path) ------------------
-    def __add__(self, other: Any) -> Tensor:
-        return ops._add.binary(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops._add.binary(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops._sub.binary(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops._sub.binary(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops._mul.binary(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops._mul.binary(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops._div.binary(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops._div.binary(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops._matmul.binary(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops._matmul.binary(other, self)
-
-    def __pow__(self, exponent: Any) -> Tensor:
-        return ops.power(self, exponent)
-
-    def __rpow__(self, base: Any) -> Tensor:
-        return numpy_ops.tensor_power(base, self)
-
-    def __neg__(self) -> Tensor:
-        return ops._neg.unary(self)
-
-    def __abs__(self) -> Tensor:
-        return numpy_ops.abs(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
-
-    # ---- methods ----------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
-            dtype: None = None, out: None = None) -> Tensor:
-        """Sum over ``axis`` (all axes by default), as ``numpy.sum`` (``np.sum(t)`` too)."""
-        _numpy_keywords("sum", dtype, out)
-        return ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
-             dtype: None = None, out: None = None) -> Tensor:
-        """Mean over ``axis`` (all axes by default), as ``numpy.mean`` (``np.mean(t)`` too)."""
-        _numpy_keywords("mean", dtype, out)
-        return ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, with -1 allowed once."""
-        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """Permute axes as ``numpy.transpose``: none reverses, else a full permutation."""
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return ops.transpose(self, axes or None)
-
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def sqrt(self) -> Tensor:
-        return numpy_ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return numpy_ops.abs(self)
-
-    def clip(self, lo: float | None, hi: float | None, *, out: None = None) -> Tensor:
-        _numpy_keywords("clip", None, out)
-        return numpy_ops.clip(self, lo, hi)
-
-    def max(self, axis: Any = None, keepdims: bool = False, *, out: None = None) -> Tensor:
-        """The largest element along ``axis``; ties share the gradient (``mg.max``)."""
-        _numpy_keywords("max", None, out)
-        return numpy_ops.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False, *, out: None = None) -> Tensor:
-        """The smallest element along ``axis``; ties share the gradient (``mg.min``)."""
-        _numpy_keywords("min", None, out)
-        return numpy_ops.min(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
-            dtype: None = None, out: None = None) -> Tensor:
-        _numpy_keywords("var", dtype, out)
-        return numpy_ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
-            dtype: None = None, out: None = None) -> Tensor:
-        _numpy_keywords("std", dtype, out)
-        return numpy_ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def argmax(self, axis: int | None = None) -> np.ndarray:
-        """Indices of the largest elements: an integer array, no gradient."""
-        return numpy_ops.argmax(self, axis=axis)
-
-    def argmin(self, axis: int | None = None) -> np.ndarray:
-        """Indices of the smallest elements: an integer array, no gradient."""
-        return numpy_ops.argmin(self, axis=axis)
-
-    def flatten(self) -> Tensor:
-        return numpy_ops.flatten(self)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return numpy_ops.squeeze(self, axis=axis)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """This tensor in another float dtype, differentiably."""
-        return numpy_ops.astype(self, dtype)
 
 
 class Node:
@@ -591,4 +421,3 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-from . import array_functions, autograd, numpy_ops, ops, primitive  # noqa: E402, I001  (need Tensor)
