@@ -18,7 +18,7 @@ from . import (
     viz,
 )
 from .autograd import grad, sum_to, topological_order
-from .compile import compile
+from .compiler import CompileMismatchError, compile
 from .context import (
     TracingError,
     current_scope,
@@ -80,7 +80,6 @@ from .ops import (
 )
 from .primitive import Primitive
 from .serialization import load, save
-from .verify import CompileMismatchError
 
 __all__ = [
     "PRIMITIVES", "CompileMismatchError", "Primitive", "Tensor", "TracingError", "abs",

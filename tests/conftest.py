@@ -30,6 +30,6 @@ def fusion(request, monkeypatch):
     """Runs a compile test twice: with mg.compile's passes on (the default) and off."""
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("minigrad.compile"), "FUSE_BY_DEFAULT",
+    monkeypatch.setattr(importlib.import_module("minigrad.compiler.function"), "FUSE_BY_DEFAULT",
                         request.param)
     return request.param

@@ -17,7 +17,7 @@ from minigrad.tensor import mark_modified
 pytestmark = pytest.mark.usefixtures("fusion")
 
 # the module (mg.compile, the attribute, is the function)
-compile_module = importlib.import_module("minigrad.compile")
+compile_module = importlib.import_module("minigrad.compiler.lower")
 
 
 def rng():

@@ -18,7 +18,7 @@ from lstm.cli import main
 from lstm.models import CELLS, SequenceModel
 from lstm.tasks import TASKS
 from lstm.training import TrainConfig, batch_loss_function, train, training_targets
-from minigrad.compile import CompiledFunction
+from minigrad.compiler import CompiledFunction
 
 
 def test_a_small_lstm_solves_the_adding_problem_at_a_short_lag():

@@ -63,7 +63,7 @@ def test_a_numpy_array_read_inside_that_changed_is_traced_again():
 def test_verify_catches_a_vjp_that_a_replay_gets_wrong(monkeypatch):
     """A mutation: the plan's backward returns twice the gradient. Outputs agree, so only
     the gradient check can see it."""
-    compile_module = importlib.import_module("minigrad.compile")  # mg.compile is the function
+    compile_module = importlib.import_module("minigrad.compiler.plan")
     original = compile_module.Plan._run_backward
 
     def doubled(self, *args, **kwargs):

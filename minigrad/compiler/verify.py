@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import grad
-from .context import grad_enabled
-from .tensor import Tensor
+from ..autograd import grad
+from ..context import grad_enabled
+from ..tensor import Tensor
 
 #: Per dtype, ``(rtol, atol)``: each entry may differ from eager by ``atol + rtol * |eager|``,
 #: as ``np.allclose`` checks, so a small entry is held to its own size, not the largest
