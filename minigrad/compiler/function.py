@@ -9,7 +9,7 @@ import functools
 import types
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import Any
 
@@ -26,8 +26,9 @@ from ..tensor import (
     new_creation_number,
 )
 from .guards import Guards
+from .passes import chosen_passes
 from .plan import Plan
-from .signature import describe_call, differences, flatten, unflatten
+from .signature import describe_call, differences, flatten, one_line, unflatten
 from .staged import make_plan
 from .trace import _flatten_outputs
 from .verify import check_against_eager
@@ -43,7 +44,8 @@ FUSE_BY_DEFAULT = True
 
 
 def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile, as torch's
-            cache_size: int = 8, verify: int = 0, fuse: bool | None = None) -> Any:
+            cache_size: int = 8, verify: int = 0,
+            fuse: bool | Iterable[str] | None = None) -> Any:
     """Compile ``fn(*tensors) -> Tensor or tuple of Tensors``: the first call for each
     signature traces it, later calls replay the trace as a flat schedule of NumPy calls.
 
@@ -115,16 +117,17 @@ def compile(fn: Callable[..., Any] | None = None, *,  # noqa: A001 - mg.compile,
         verify: the first ``verify`` replays of each signature also run ``fn`` eagerly and
             compare outputs and gradients (for random cotangents); a difference raises
             :class:`CompileMismatchError`.
-        fuse: plan with the optimisations (None: ``FUSE_BY_DEFAULT``, True; False: the
-            plain lowering of the eager sweep, every VJP called and passed through the
-            gradient door, no gradient renamed, aliased or joined; the same numbers, for
-            checking and for teaching).
+        fuse: the optimisations to plan with: True (all of them, the default), False
+            (none: the plain lowering of the eager sweep, every VJP called and passed
+            through the gradient door; the same numbers, for checking and for teaching),
+            or the names of some of them (``fuse={"join"}``; see
+            :data:`minigrad.compiler.passes.PASSES`). None: ``FUSE_BY_DEFAULT``.
 
     ``print(step.plans[-1])`` (or any plan in ``step.plans.values()``) shows a replay as
     the NumPy calls it makes, forward and backward, one line a step, with the tensors'
     names where they have one (``Z_t3 = X_t3 @ W``; ``dW`` is W's gradient).
     """
-    fuse = FUSE_BY_DEFAULT if fuse is None else fuse
+    fuse = chosen_passes(FUSE_BY_DEFAULT if fuse is None else fuse)
     if fn is None:
         return lambda f: CompiledFunction(f, cache_size, verify, fuse)
     return CompiledFunction(fn, cache_size, verify, fuse)
@@ -149,7 +152,7 @@ class CompiledFunction:
     """
 
     def __init__(self, fn: Callable[..., Any], cache_size: int = 8, verify: int = 0,
-                 fuse: bool = True) -> None:
+                 fuse: bool | Iterable[str] = True) -> None:
         if not callable(fn):
             raise TypeError(f"mg.compile: expected a function, got {type(fn).__name__}")
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
@@ -163,7 +166,7 @@ class CompiledFunction:
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self.cache_size = cache_size
         self.verify = verify
-        self.fuse = bool(fuse)
+        self.fuse = chosen_passes(fuse)
         self.verified = 0
         self.plans: Plans = Plans()
         self.traces = 0
@@ -249,7 +252,7 @@ class CompiledFunction:
         else:
             reasons = differences(self._last, description) or ["an earlier signature, "
                                                                 "evicted from the cache"]
-        self._history.append((_one_line(description), reasons))
+        self._history.append((one_line(description), reasons))
         self._last = description
         stand_ins = []
         for t in tensors:
@@ -286,11 +289,3 @@ class CompiledFunction:
                               f"between calls, or raise cache_size. step.explain() lists "
                               f"every trace and its reason.", RuntimeWarning, stacklevel=3)
         return plan
-
-
-def _one_line(description: dict[str, dict[str, str]]) -> str:
-    parts = []
-    for label, aspects in description.items():
-        if label.startswith("argument"):
-            parts.append(f"{label} " + " ".join(f"{k}={v}" for k, v in aspects.items()))
-    return "; ".join(parts) or "no arguments"

@@ -1,15 +1,14 @@
 """Planning the schedules: the eager sweep's decisions made once (:func:`plan_sweep`),
 the forward schedule and its releases (:func:`plan_forward`), a probe that runs the sweep
 on the traced values (:func:`probe`), and the backward schedule (:func:`plan_backward`)
-with its optimisations, switched by the plan's ``fuse``: gradients renamed or aliased
-where a VJP returns ``g`` itself, the gradient door skipped where the probe saw an exact
-gradient, and slices of one tensor joined by one concatenation (:func:`joined_slices`).
+with its optimisations (:data:`PASSES`), each switched on or off by the plan's ``fuse``.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -25,6 +24,33 @@ from .replay import _called_through_plan, _hand_over
 
 if TYPE_CHECKING:
     from .plan import Plan, _Group
+
+
+#: The optimisations of a backward schedule, by name (``mg.compile(fn, fuse={...})``):
+#:
+#: - ``"rename"``: where a VJP returns ``g`` itself (add, broadcast_to), its input's
+#:   gradient takes the node's gradient's place (or one assignment), and no call is made;
+#: - ``"join"``: a gradient made only of slices of it that tile it (an LSTM's four gate
+#:   blocks of ``Z``) is joined by one concatenation, not scattered into zeros four times;
+#: - ``"exact"``: a VJP whose gradient the probe saw already of its input's shape and
+#:   dtype skips the gradient door.
+PASSES = ("rename", "join", "exact")
+
+
+def chosen_passes(fuse: bool | Iterable[str]) -> frozenset[str]:
+    """``fuse`` as the set of the optimisations' names."""
+    if fuse is True or fuse is False:
+        return frozenset(PASSES if fuse else ())
+    if isinstance(fuse, str) or not isinstance(fuse, Iterable):
+        raise TypeError(f"mg.compile: fuse must be True, False or a collection of pass names "
+                        f"({', '.join(PASSES)}), got {fuse!r}")
+    chosen = frozenset(fuse)
+    unknown = sorted(chosen - set(PASSES))
+    if unknown:
+        raise ValueError(f"mg.compile: no pass named {unknown[0]!r}; the passes are "
+                         f"{', '.join(PASSES)}")
+    return chosen
+
 
 
 class _Seen(NamedTuple):
@@ -164,7 +190,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     name), or nothing for a slice joined later; then release what is read for the
     last time."""
     n = plan.size
-    joins = joined_slices(plan, group, seen) if plan.fuse else {}
+    joins = joined_slices(plan, group, seen) if "join" in plan.fuse else {}
     joined = {source for _, sources in joins.values() for source in sources}
     text = group.text
     where: dict[int, int] = {}  # a value's gradient is at buf[where.get(s, n + s)]
@@ -194,7 +220,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 continue
             first = target not in reached
             reached.add(target)
-            if plan.fuse and found.exact and found.identity and first:
+            if "rename" in plan.fuse and found.exact and found.identity and first:
                 if g not in renamed and out not in summed:
                     where[target] = g
                     renamed.add(g)
@@ -203,7 +229,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                     steps.append((ALIAS, None, g, n + target))
                     text.append(("alias", g, n + target))
                 continue
-            door = not (plan.fuse and found.exact)
+            door = not ("exact" in plan.fuse and found.exact)
             if door:
                 vjp = functools.partial(_checked, vjp, plan.values[target], name)
             steps.append((ASSIGN if first else ADD, vjp, take,

@@ -22,7 +22,7 @@ from ..tensor import (
 )
 from . import text as plan_text
 from .lower import lower
-from .passes import plan_backward, plan_forward, plan_sweep, probe
+from .passes import PASSES, plan_backward, plan_forward, plan_sweep, probe
 from .replay import _Replay
 
 
@@ -101,8 +101,8 @@ class Plan(_Replay, _Traced):
         since: the creation number at which the trace began.
         release: free the trace's graph node by node while planning (not when another
             stage is yet to be planned from the same graph).
-        fuse: rename, alias and join gradients and skip the gradient door where the probe
-            allows (False: call every VJP, through the door).
+        fuse: the optimisations to plan with, by name (:data:`~.passes.PASSES`; none:
+            every VJP called, through the gradient door).
 
     ``str(plan)`` is the replay as text: every step of the forward and backward
     schedules, one line each, with the values' names (see :mod:`minigrad.compiler.text`).
@@ -110,7 +110,7 @@ class Plan(_Replay, _Traced):
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
                  outputs: list[Tensor], output_structure: Any, since: int,
-                 release: bool = True, fuse: bool = True) -> None:
+                 release: bool = True, fuse: frozenset[str] = frozenset(PASSES)) -> None:
         super().__init__()
         self.name = name
         self.fuse = fuse

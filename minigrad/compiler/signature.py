@@ -151,3 +151,12 @@ def differences(old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) 
                 lines.append(f"{label}: {aspect} {before.get(aspect)} -> {text}")
     lines += [f"{label}: gone" for label in old if label not in new]
     return lines
+
+
+def one_line(description: dict[str, dict[str, str]]) -> str:
+    """A call's description (see :func:`describe_call`) in one line, for ``explain()``."""
+    parts = []
+    for label, aspects in description.items():
+        if label.startswith("argument"):
+            parts.append(f"{label} " + " ".join(f"{k}={v}" for k, v in aspects.items()))
+    return "; ".join(parts) or "no arguments"

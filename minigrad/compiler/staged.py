@@ -10,13 +10,14 @@ from ..tensor import (
     Tensor,
     nodes_leading_to,
 )
+from .passes import PASSES
 from .plan import Plan, _Traced
 from .signature import TENSOR, unflatten
 
 
 def make_plan(name: str, arguments: list[Tensor], requires_grad: list[bool],
               outputs: list[Tensor], output_structure: Any, since: int,
-              release: bool = True, fuse: bool = True) -> Plan | _Staged:
+              release: bool = True, fuse: frozenset[str] = frozenset(PASSES)) -> Plan | _Staged:
     """A :class:`Plan` of the trace, or, when ``fn`` returns an intermediate that another
     output is computed from (``return loss, h``), a :class:`_Staged` one."""
     inner = _intermediates(outputs, since)
@@ -45,7 +46,7 @@ class _Staged(_Traced):
 
     def __init__(self, name: str, arguments: list[Tensor], requires_grad: list[bool],
                  outputs: list[Tensor], output_structure: Any, since: int,
-                 inner: list[Tensor], release: bool, fuse: bool) -> None:
+                 inner: list[Tensor], release: bool, fuse: frozenset[str]) -> None:
         super().__init__()
         ids = {id(t): k for k, t in enumerate(inner)}
         rest = list({id(t): t for t in outputs if id(t) not in ids}.values())

@@ -99,3 +99,45 @@ def test_plans_are_picked_by_position_too():
     assert step.plans[-1] is list(step.plans.values())[-1] is not step.plans[0]
     with pytest.raises(IndexError):
         step.plans[2]
+
+
+def lstm_plan(fuse):
+    model = LSTM(2, 4, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(5)
+    xs, cotangent = rng.normal(size=(3, 2, 2)), rng.normal(size=(2, 4))
+
+    def loss_fn(xs):
+        hs, _ = model.unroll(xs)
+        return (hs[-1] * cotangent).sum()
+
+    step = mg.compile(loss_fn, fuse=fuse)
+    params = model.parameters()
+    want = [g.data for g in mg.grad(loss_fn(xs), params)]
+    for _ in range(2):
+        got = [g.data for g in mg.grad(step(xs), params)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    return str(step.plans[-1])
+
+
+@pytest.mark.parametrize("chosen", [{"rename"}, {"join"}, {"exact"}, {"join", "exact"},
+                                    {"rename", "exact"}, {"rename", "join"}],
+                         ids=lambda c: "+".join(sorted(c)))
+def test_each_pass_switches_on_and_off_alone(chosen):
+    """``fuse={...}`` picks passes by name; each changes only its own steps, and every mix
+    equals eager to 1e-12."""
+    text = lstm_plan(chosen)
+    assert ("passes its gradient on unchanged" in text) == ("rename" in chosen)
+    assert ("dZ_t1 = concat(d(Z_t1[:, 0:4])" in text) == ("join" in chosen)
+    vjps = [line for line in text.splitlines() if ".vjp[" in line]
+    through = [line.endswith("# through the gradient door") for line in vjps]
+    assert all(through) == ("exact" not in chosen)
+
+
+@pytest.mark.parametrize("fuse, error, message", [
+    ("join", TypeError, "fuse must be True, False or a collection of pass names"),
+    ({"join", "fast"}, ValueError, "no pass named 'fast'; the passes are rename, join, exact"),
+])
+def test_a_wrong_fuse_is_refused(fuse, error, message):
+    with pytest.raises(error, match=message):
+        mg.compile(lambda x: x.sum(), fuse=fuse)
