@@ -31,6 +31,7 @@ from .context import (
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import gradcheck
 from .numpy_ops import (
+    PRIMITIVES,
     abs,
     argmax,
     argmin,
@@ -53,7 +54,6 @@ from .numpy_ops import (
     where,
 )
 from .ops import (
-    PRIMITIVES,
     add,
     broadcast_to,
     concat,

@@ -2,7 +2,8 @@
 
 Each primitive has its forward and its VJPs side by side, as in :mod:`minigrad.ops`;
 the functions after them are the public API (several are one-line compositions, where
-that is exact and as fast). Every primitive here joins :data:`minigrad.ops.PRIMITIVES`.
+that is exact and as fast). The one table of every primitive, these and ``ops``',
+:data:`PRIMITIVES`, is built here.
 
 Ties and corners follow PyTorch: ``maximum``/``minimum`` and ``max``/``min`` share the
 gradient equally among equal values (``torch.amax``'s rule), ``maximum``/``minimum`` pass
@@ -23,7 +24,16 @@ from typing import Any
 import numpy as np
 
 from .context import refuse_while_tracing
-from .ops import PRIMITIVES, TensorLike, _as_tensor, _join_inputs, _pow, _unreduce, _value, reshape
+from .ops import (
+    CORE_PRIMITIVES,
+    TensorLike,
+    _as_tensor,
+    _join_inputs,
+    _pow,
+    _unreduce,
+    _value,
+    reshape,
+)
 from .primitive import Primitive
 from .tensor import Tensor
 
@@ -561,13 +571,14 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 
 _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
 
-PRIMITIVES.update({p.name: p for p in (
-    _maximum, _minimum, _abs, _sqrt, _clip, _where, _softmax, _power, _astype, _max, _min,
-    _var, _std, _pad, _einsum)})
+#: Every primitive, by name, for tests and documentation to iterate over.
+PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
+    *CORE_PRIMITIVES, _maximum, _minimum, _abs, _sqrt, _clip, _where, _softmax, _power,
+    _astype, _max, _min, _var, _std, _pad, _einsum)}
 
-__all__ = ["abs", "argmax", "argmin", "astype", "clip", "einsum", "expand_dims", "flatten",
-           "max", "maximum", "min", "minimum", "pad", "power", "softmax", "sqrt", "squeeze", "std",
-           "tensor_power", "var", "where"]
+__all__ = ["PRIMITIVES", "abs", "argmax", "argmin", "astype", "clip", "einsum", "expand_dims",
+           "flatten", "max", "maximum", "min", "minimum", "pad", "power", "softmax", "sqrt",
+           "squeeze", "std", "tensor_power", "var", "where"]
 
 from . import ops  # noqa: E402 - the ufuncs' minigrad functions, some defined above
 

@@ -276,10 +276,10 @@ _concat = Primitive("concat", lambda *xs, axis: np.concatenate(xs, axis=axis),
                     vjp_each=_concat_vjp, explain=_explain_join("concat"), selects_from_g=True,
                     saves="none")
 
-#: Every primitive, for tests and documentation to iterate over.
-PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
+#: The primitives defined here (the table of them all is ``numpy_ops.PRIMITIVES``).
+CORE_PRIMITIVES: tuple[Primitive, ...] = (
     _add, _sub, _mul, _div, _neg, _pow, _exp_p, _log, _tanh, _sigmoid, _relu, _log_softmax,
-    _matmul, _sum, _broadcast, _reshape, _transpose, _getitem, _index_add, _concat, _stack)}
+    _matmul, _sum, _broadcast, _reshape, _transpose, _getitem, _index_add, _concat, _stack)
 
 # ---- the public functions ----------------------------------------------------------------
 
