@@ -14,8 +14,10 @@ module each, in the order a new signature runs them:
   the function uses (arguments, captured tensors, constants, each op's result), the
   forward schedule, and per group of outputs the backward one; ``str(plan)`` prints them
   (:mod:`~minigrad.compiler.text`);
-- :mod:`~minigrad.compiler.passes`: the eager sweep's decisions made once, a probe that
-  runs it on the traced values, and the optimisations (``fuse=``);
+- :mod:`~minigrad.compiler.schedule`: the eager sweep's decisions made once, a probe
+  that runs it on the traced values, and the schedules written from them;
+- :mod:`~minigrad.compiler.passes`: the optimisations, each a function run before the
+  backward schedule is written, picked by name (``fuse=``);
 - :mod:`~minigrad.compiler.lower`: the one stage that writes source;
 - :mod:`~minigrad.compiler.replay`: a call filling the slots, running the forward
   schedule, and joining the eager graph as one node whose VJP runs the backward

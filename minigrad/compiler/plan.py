@@ -22,8 +22,9 @@ from ..tensor import (
 )
 from . import text as plan_text
 from .lower import lower
-from .passes import PASSES, plan_backward, plan_forward, plan_sweep, probe
+from .passes import PASSES
 from .replay import _Replay
+from .schedule import plan_backward, plan_forward, plan_sweep, probe
 
 
 class _Value:

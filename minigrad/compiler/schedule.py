@@ -1,0 +1,229 @@
+"""The schedules of a plan: the eager sweep's decisions made once (:func:`plan_sweep`),
+the forward schedule and its releases (:func:`plan_forward`), a probe that runs the sweep
+on the traced values (:func:`probe`), and the backward schedule written from what the
+passes (:mod:`~minigrad.compiler.passes`) decided (:func:`plan_backward`)."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ..autograd import _accumulate, fits, through_door
+from ..lazy import LAZY, Product, Scattered
+from ..primitive import STOP_GRADIENT, Primitive
+from ..tensor import (
+    Tensor,
+)
+from .lower import ADD, ALIAS, ASSIGN, FREE, _checked, _dense, _join, lower
+from .passes import PASSES, Decisions
+from .replay import _called_through_plan, _hand_over
+
+if TYPE_CHECKING:
+    from .plan import Plan, _Group
+
+
+class _Seen(NamedTuple):
+    """What the probe saw a VJP return (see ``Plan._probe``)."""
+
+    exact: bool
+    identity: bool
+    scattered_at: Any  # the index, for ``g`` scattered into a slice of zeros
+
+
+def plan_sweep(plan: Plan, group: _Group, ops: list[tuple], needs_grad: list[bool],
+                constants: list) -> _Group:
+    """The eager sweep's decisions for one group, made once: the nodes a gradient
+    reaches, newest first, each with the inputs it passes a gradient to, where its
+    VJPs' arguments are in the buffer, and which saved arrays it reads for the last
+    time."""
+    n = plan.size
+    receives = set(group.outputs)
+    sweep: list[list] = []
+    for prim, inputs, params, out in reversed(ops):
+        if out not in receives:
+            continue
+        passes = []
+        for k, i in enumerate(inputs):
+            if needs_grad[i]:
+                group.positions[len(sweep), len(passes)] = k
+                vjp = (prim.vjps[k] if prim.vjps is not None
+                       else functools.partial(prim.vjp_each, k))
+                passes.append((vjp if not params else functools.partial(vjp, **params), i))
+                receives.add(i)
+        if prim.saves_inputs:
+            reads = inputs
+            plan.saved.update(inputs)
+        else:  # the VJP gets each input's shape and dtype, and constants as they are
+            reads = tuple(i if constants[i] is not None else 2 * n + i for i in inputs)
+        if prim.saves_output:
+            plan.saved.add(out)
+        sweep.append([out, prim.name, prim.selects_from_g, reads,
+                      out if prim.saves_output else 2 * n + out, tuple(passes), ()])
+    last_read: dict[int, int] = {}
+    for index, step in enumerate(sweep):
+        for i in (*step[3], step[4]):
+            last_read[i] = index
+    for i, index in last_read.items():
+        if i in plan.node_slots and plan.values[i].worth_freeing:
+            sweep[index][6] += (i,)
+    group.sweep = [tuple(step) for step in sweep]
+    group.gradient_inputs = [s for s in (*plan.argument_slots, *plan.captured_slots,
+                                         *[f[0] for f in plan.fresh]) if s in receives]
+    return group
+
+
+def plan_forward(plan: Plan, ops: list[tuple]) -> None:
+    """The forward schedules, with the graph (a result goes after its last use unless
+    a VJP reads it) and without (after its last use)."""
+    last_use: dict[int, int] = {}
+    for index, (_, inputs, _, _) in enumerate(ops):
+        for i in inputs:
+            last_use[i] = index
+    gone_recording: list[list[int]] = [[] for _ in ops]
+    gone_inference: list[list[int]] = [[] for _ in ops]
+    for i, index in last_use.items():
+        if (i in plan.node_slots and i not in plan.output_slots
+                and plan.values[i].worth_freeing):
+            gone_inference[index].append(i)
+            if i not in plan.saved:
+                gone_recording[index].append(i)
+    recording_steps: list[tuple] = []
+    plan._inference_steps: list[tuple] = []
+    plan.forward_text: list[tuple] = []  # the recording schedule, for str(plan)
+    for (prim, inputs, params, out), recording, inference in zip(
+            ops, gone_recording, gone_inference):
+        if prim is STOP_GRADIENT:
+            step: list[tuple] = [(ALIAS, None, inputs[0], out)]
+            plan.forward_text.append(("alias", inputs[0], out))
+        else:
+            plan.forward_text.append(("op", prim.name, inputs, params, out))
+            forward = functools.partial(prim.forward, **params) if params else prim.forward
+            step = [(ASSIGN, forward, inputs, out)]
+            if not plan.values[out].shape:  # reductions may give NumPy scalars
+                step.append((ASSIGN, np.asarray, (out,), out))
+        recording_steps += step
+        plan._inference_steps += step
+        if recording:
+            recording_steps.append((FREE, None, tuple(recording), None))
+            plan.forward_text.append(("free", tuple(recording)))
+        if inference:
+            plan._inference_steps.append((FREE, None, tuple(inference), None))
+    plan.forward_recording = lower(recording_steps, f"{plan.name}, forward")
+
+
+def probe(plan: Plan, group: _Group, arguments: list[Tensor]) -> tuple[list[bool], dict]:
+    """Run the sweep once on the traced values, as the eager sweep would, and note
+    which nodes' gradients arrive lazy and must be made dense, and for each VJP what
+    it returned: whether its gradient is ready for its input (``exact``), whether it
+    is ``g`` itself, and whether it is ``g`` scattered into a slice (getitem's). Saved
+    arrays go after their last read, as in a replay, so that planning peaks no higher
+    than a call does."""
+    buf = plan._buffer(plan._inputs(arguments, fresh=False))
+    grads: dict[int, Any] = {s: np.ones(plan.values[s].shape, plan.values[s].dtype)
+                             for s in group.outputs}
+    owned: set[int] = set()
+    made_dense, seen = [], {}
+    with np.errstate(all="ignore"):  # warnings belong to the calls, not to planning
+        plan.forward_recording(buf, plan.dtypes, set())
+        for index, (out, name, selects, reads, y, passes, gone) in enumerate(group.sweep):
+            g = grads.pop(out)
+            dense = type(g) in LAZY and not (type(g) is Product and selects)
+            made_dense.append(dense)
+            if dense:
+                g = g.dense(plan.values[out].dtype)
+            args = (g, buf[y], *[buf[i] for i in reads])
+            for p, (vjp, target) in enumerate(passes):
+                x = plan.values[target]
+                gx = vjp(*args)
+                scattered = (type(gx) is Scattered and len(gx.pieces) == 1
+                             and gx.pieces[0][1] is g and gx.pieces[0][2])
+                seen[index, p] = _Seen(fits(gx, x), gx is g,
+                                       gx.pieces[0][0] if scattered else None)
+                gx = through_door(gx, x, name)
+                if target in grads:
+                    _accumulate(grads, owned, target, grads[target], gx, x.dtype)
+                else:
+                    grads[target] = gx
+            del args, g
+            for i in gone:
+                buf[i] = None
+    return made_dense, seen
+
+
+def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict) -> None:
+    """Lower the sweep to steps. Per node: make its gradient dense if the probe saw it
+    lazy, or join it in one pass from slices that tile it; per input, its VJP (behind
+    the gradient door unless the probe saw an exact gradient), nothing for a VJP that
+    returns ``g`` itself (the input's gradient is then the node's, under another
+    name), or nothing for a slice joined later; then release what is read for the
+    last time."""
+    n = plan.size
+    decided = Decisions()
+    for name, run in PASSES.items():
+        if name in plan.fuse:
+            decided = run(plan, group, seen, decided)
+    joins = decided.joins
+    joined = {source for _, sources in joins.values() for source in sources}
+    text = group.text
+    where: dict[int, int] = {}  # a value's gradient is at buf[where.get(s, n + s)]
+    renamed: set[int] = set()  # buffer entries another value's gradient now uses
+    reached: set[int] = set(group.outputs)
+    # a gradient made of several is a private buffer, added to in place: it can
+    # take another value's name only if nothing else shares it
+    summed = {t for t, count in Counter(t for step in group.sweep for _, t in step[5]).items()
+              if count > 1}
+    steps: list[tuple] = []
+    for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
+        g = where.get(out, n + out)
+        if out in joins:
+            axis, sources = joins[out]
+            entries = tuple(where.get(s, n + s) for s in sources)
+            steps.append((ASSIGN, functools.partial(_join, axis=axis), entries, g))
+            steps.append((FREE, None, entries, None))
+            text += [("join", axis, entries, g), ("free", entries)]
+        elif made_dense[index]:
+            steps.append((ASSIGN, functools.partial(_dense, dtype=plan.values[out].dtype),
+                          (g,), g))
+            text.append(("dense", g))
+        take = (g, y, *reads)
+        for p, (vjp, target) in enumerate(passes):
+            if out in joined and target in joins:
+                continue
+            first = target not in reached
+            reached.add(target)
+            if (index, p) in decided.renamable and first:
+                if g not in renamed and out not in summed:
+                    where[target] = g
+                    renamed.add(g)
+                    text.append(("rename", name, g, n + target))
+                else:
+                    steps.append((ALIAS, None, g, n + target))
+                    text.append(("alias", g, n + target))
+                continue
+            door = (index, p) not in decided.exact
+            if door:
+                vjp = functools.partial(_checked, vjp, plan.values[target], name)
+            steps.append((ASSIGN if first else ADD, vjp, take,
+                          where.get(target, n + target)))
+            text.append(("vjp", name, group.positions[index, p], take,
+                         where.get(target, n + target), first, door))
+        keep = g in renamed or out in joined
+        gone = gone if keep or not plan.values[out].worth_freeing else (g, *gone)
+        if gone:
+            steps.append((FREE, None, gone, None))
+            text.append(("free", gone))
+    group.backward = lower(steps, f"{plan.name}, backward")
+    group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
+    group.marker = np.empty((0,), plan.values[group.outputs[0]].dtype)
+    group.primitive = Primitive(plan.name, _called_through_plan,
+                                vjp_each=functools.partial(plan._vjp, group))
+    # for several outputs, output k's primitive: its VJP hands the gradient to the
+    # group's tape and passes on an empty one, so the group's node runs once, after
+    # all its outputs (it is older than each of them)
+    group.output_primitives = [
+        Primitive(f"{plan.name}[{k}]", _called_through_plan,
+                  functools.partial(_hand_over, k, group.marker))
+        for k in range(len(group.outputs))]
