@@ -34,8 +34,10 @@ pictures: setup dot browser
 notebooks: setup dot
 	$(PY) scripts/run-notebooks.py
 
+# numpy on its native OpenBLAS kernel, as ../shared/bench/peers.py measures it
 bench: setup
-	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 $(PY) -m benchmarks.run
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
+		$(PY) -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-output

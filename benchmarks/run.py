@@ -76,8 +76,25 @@ def memory(impl: str) -> float:
     return float(out.stdout)
 
 
+#: The machine's own GEMM speed, measured in the same run: one large float32 matmul of
+#: the L step's forward shape, (B, p+q) @ (p+q, 4q).
+SGEMM_SHAPE = (64, 768, 2048)
+
+
+def sgemm_gflops(repeats: int) -> float:
+    """GFLOP/s of the best of ``repeats`` float32 ``(m, k) @ (k, n)`` products."""
+    m, k, n = SGEMM_SHAPE
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    low, _ = timed(lambda: a @ b, repeats)
+    return 2.0 * m * k * n / low / 1e9
+
+
 def measure_one(impl: str, workload: str, repeats: int) -> dict[str, float]:
     """Time one workload of one implementation (in this process)."""
+    if impl == "sgemm":
+        return {"gflops": sgemm_gflops(repeats)}
     builders = implementations()[impl]
     if workload == "W1":
         low, median = timed(builders["W1"](), repeats)
@@ -160,11 +177,13 @@ def main(argv: list[str] | None = None) -> int:
                "M": 2 if args.quick else 10, "L": 5}
     sizes = ["S", "M"] if args.quick else ["S", "M", "L"]
     results = measure_all(implementations(), ["W1", *sizes], repeats, 1 if args.quick else 5)
+    sgemm = max(measure_in_fresh_process("sgemm", "BLAS", 50)["gflops"]
+                for _ in range(1 if args.quick else 3))
     if not args.quick:
         for impl, key in (("minigrad", "minigrad"), ("minigrad, compiled", "compiled"),
                           ("numpy (hand-written BPTT)", "numpy")):
             results[impl]["MEM"] = {"min": memory(key)}
-    report = render(results, sizes)
+    report = render(results, sizes, sgemm)
     print(report)
     overheads = primitive_overheads(500 if args.quick else 2000)
     print("\nPer-primitive overhead on tiny float32 inputs (microseconds per call)")
@@ -173,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<14}{fwd:>9.2f}{bwd:>10.2f}")
     args.json.write_text(json.dumps({
         "date": time.strftime("%Y-%m-%d"), "machine": machine(), "results": results,
+        "sgemm_gflops": sgemm,
         "primitives_us": overheads, "goals": GOALS}, indent=1))
     print(f"\nwrote {args.json}")
     return 0
@@ -185,9 +205,10 @@ def machine() -> str:
             f"{np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
 
 
-def render(results: dict, sizes: list[str]) -> str:
-    """The table (min times), the L step's GFLOP/s, ratios to hand-written NumPy and
-    whether each goal holds."""
+def render(results: dict, sizes: list[str], sgemm: float | None = None) -> str:
+    """The table (min times), the L step's GFLOP/s, each W2 step's GFLOP/s as a fraction
+    of the machine's own large ``sgemm`` (``sgemm``, GFLOP/s, measured in the same run),
+    ratios to hand-written NumPy and whether each goal holds."""
     columns = ["W1", *sizes] + (["MEM"] if "MEM" in results["numpy (hand-written BPTT)"] else [])
     units = {"W1": "W1 us/op", "S": "W2-S ms", "M": "W2-M ms", "L": "W2-L ms",
              "MEM": "MEM MiB"}
@@ -201,6 +222,17 @@ def render(results: dict, sizes: list[str]) -> str:
             cells += (f"{w.SIZES['L'].flops() / row['L']['min'] / 1e6:>11.1f}" if "L" in row
                       else f"{'n/a':>11}")
         lines.append(f"{impl:<30}{cells}")
+    if sgemm is not None:
+        lines += ["", f"GFLOP/s of each W2 step, and its fraction of one large float32 "
+                      f"sgemm {SGEMM_SHAPE[0]}x{SGEMM_SHAPE[1]} @ {SGEMM_SHAPE[1]}x"
+                      f"{SGEMM_SHAPE[2]} ({sgemm:.0f} GFLOP/s in this run)",
+                  f"{'implementation':<30}" + "".join(f"{'W2-' + c + ' GFLOP/s':>16}"
+                                                      for c in sizes)]
+        for impl, row in results.items():
+            rates = {c: w.SIZES[c].flops() / row[c]["min"] / 1e6 for c in sizes if c in row}
+            cells = "".join(f"{rates[c]:>9.1f} ({rates[c] / sgemm:4.0%})" if c in rates
+                            else f"{'n/a':>16}" for c in sizes)
+            lines.append(f"{impl:<30}{cells}")
     floor = results["numpy (hand-written BPTT)"]
     torch_eager = next((row for impl, row in results.items() if impl.endswith("eager")), None)
     for impl, goals in GOALS.items():

@@ -72,3 +72,17 @@ def test_report_shows_rows_that_measure_only_some_workloads():
                    "minimal Python autograd": {"W1": {"min": 1.0}}}, ["L"])
     row = next(line for line in text.splitlines() if line.startswith("minimal"))
     assert row.split()[-3:] == ["1.0", "n/a", "n/a"]
+
+
+def test_report_gives_each_w2_row_in_gflops_and_as_a_fraction_of_sgemm():
+    """flops of the M step / time = GFLOP/s; over the run's own sgemm, a fraction."""
+    floor = {"W1": {"min": 2.0}, "M": {"min": 20.0}}
+    text = render({"numpy (hand-written BPTT)": floor, "minimal Python autograd":
+                   {"W1": {"min": 1.0}}}, ["M"], sgemm=400.0)
+    gflops = w.SIZES["M"].flops() / 20.0 / 1e6
+    assert "(400 GFLOP/s in this run)" in text
+    row = next(line for line in text.splitlines()
+               if line.startswith("numpy") and "%" in line)
+    assert f"{gflops:.1f} ({gflops / 400:4.0%})" in row
+    assert next(line for line in text.splitlines() if line.startswith("minimal") and
+                line.rstrip().endswith("n/a"))
