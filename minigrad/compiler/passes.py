@@ -34,13 +34,15 @@ class Decisions:
     """What the passes decided for one group's backward schedule, before it is written:
     the gradients to join from their slices (``joins``), and the VJPs, by (sweep step,
     pass), whose gradient can take its node's gradient's name (``renamable``) or skip
-    the gradient door (``exact``). With no pass run, every VJP is called, through the
-    door: the plain lowering of the eager sweep."""
+    the gradient door (``exact``), and the weights whose gradient is one GEMM over the
+    steps (``stacked``: weight -> its VJPs). With no pass run, every VJP is called,
+    through the door: the plain lowering of the eager sweep."""
 
     def __init__(self) -> None:
         self.joins: dict[int, tuple[int, list]] = {}
         self.renamable: set[tuple[int, int]] = set()
         self.exact: set[tuple[int, int]] = set()
+        self.stacked: dict[int, list[tuple[int, int]]] = {}
 
 
 def rename_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
@@ -64,10 +66,29 @@ def exact_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Dec
     return decided
 
 
+def weights_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
+    """Per-step products ``X_t^T @ dZ_t`` that add up into one weight's gradient (the
+    VJP of a matmul for its right operand, a leaf, once per time step) become one GEMM
+    over the stacked ``X_t`` and ``dZ_t`` after the sweep: fewer, larger calls."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    for index, (out, name, _, reads, _, passes, _) in enumerate(group.sweep):
+        if name != "matmul":
+            continue
+        for p, (_, target) in enumerate(passes):
+            if (group.positions[index, p] == 1 and seen[index, p].exact
+                    and target not in plan.node_slots
+                    and plan.values[target].ndim == plan.values[reads[0]].ndim
+                    == plan.values[out].ndim == 2):
+                found.setdefault(target, []).append((index, p))
+    decided.stacked = {target: at for target, at in found.items() if len(at) > 1}
+    return decided
+
+
 #: The optimisations of a backward schedule, by name, in the order they run
 #: (``mg.compile(fn, fuse={"join"})`` picks some): each is a function of the plan, the
 #: group, what the probe saw and what the passes before it decided.
-PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass}
+PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass,
+          "weights": weights_pass}
 
 
 def joined_slices(plan: Plan, group: _Group, seen: dict) -> dict[int, tuple[int, list]]:

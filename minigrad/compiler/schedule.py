@@ -175,6 +175,8 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     # take another value's name only if nothing else shares it
     summed = {t for t, count in Counter(t for step in group.sweep for _, t in step[5]).items()
               if count > 1}
+    deferred = {at: target for target, ats in decided.stacked.items() for at in ats}
+    held: dict[int, list[tuple[int, int, int, int]]] = {t: [] for t in decided.stacked}
     steps: list[tuple] = []
     for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
         g = where.get(out, n + out)
@@ -191,6 +193,14 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         take = (g, y, *reads)
         for p, (vjp, target) in enumerate(passes):
             if out in joined and target in joins:
+                continue
+            if (index, p) in deferred:  # kept for one GEMM over several steps
+                holds = _hold(plan, (reads[0], g))
+                steps += [(ALIAS, None, entry, hold) for entry, hold in zip((reads[0], g), holds)]
+                held[target].append((reads[0], g, *holds))
+                if _held_bytes(plan, held[target]) >= STACKED_BYTES:
+                    _stacked_step(plan, target, held.pop(target), steps, text, where, reached)
+                    held[target] = []
                 continue
             first = target not in reached
             reached.add(target)
@@ -215,6 +225,9 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         if gone:
             steps.append((FREE, None, gone, None))
             text.append(("free", gone))
+    for target, pairs in held.items():
+        if pairs:
+            _stacked_step(plan, target, pairs, steps, text, where, reached)
     group.backward = lower(steps, f"{plan.name}, backward")
     group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
     group.marker = np.empty((0,), plan.values[group.outputs[0]].dtype)
@@ -227,3 +240,44 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         Primitive(f"{plan.name}[{k}]", _called_through_plan,
                   functools.partial(_hand_over, k, group.marker))
         for k in range(len(group.outputs))]
+
+
+#: How much a weight's stacked steps may hold before their GEMM runs: the steps' inputs
+#: and gradients stay alive until then, so a long, wide unroll makes several GEMMs (an
+#: LSTM at B=64, q=512 about 11 steps each) and its memory stays near eager's.
+STACKED_BYTES = 8 << 20
+
+
+def _held_bytes(plan: Plan, pairs: list[tuple[int, int, int, int]]) -> int:
+    n = plan.size
+    return sum(plan.values[i % n].shape[0] * plan.values[i % n].shape[1]
+               * plan.values[i % n].dtype.itemsize for a, g, _, _ in pairs for i in (a, g))
+
+
+def _stacked_step(plan: Plan, target: int, pairs: list, steps: list, text: list,
+                  where: dict[int, int], reached: set[int]) -> None:
+    """The GEMM of the steps held for ``target`` (``sum_t X_t^T @ dZ_t``), then their
+    release."""
+    n = plan.size
+    first = target not in reached
+    reached.add(target)
+    holds = tuple(h_a for _, _, h_a, _ in pairs) + tuple(h_g for _, _, _, h_g in pairs)
+    steps.append((ASSIGN if first else ADD, _stacked_gemm, holds, where.get(target, n + target)))
+    steps.append((FREE, None, holds, None))
+    text.append(("stacked", tuple(a for a, *_ in pairs), tuple(g for _, g, *_ in pairs),
+                 where.get(target, n + target), first))
+
+
+def _hold(plan: Plan, entries: tuple[int, ...]) -> tuple[int, ...]:
+    """New buffer entries past the plan's slots, each to keep an array alive (after its
+    own entry is released) until a later step reads it."""
+    start = len(plan.template)
+    plan.template.extend([None] * len(entries))
+    return tuple(range(start, start + len(entries)))
+
+
+def _stacked_gemm(*arrays: np.ndarray) -> np.ndarray:
+    """``sum_t X_t^T @ G_t`` as one GEMM: the first half of ``arrays`` are the ``X_t``,
+    the second half the ``G_t``, in the same order."""
+    half = len(arrays) // 2
+    return np.concatenate(arrays[:half]).T @ np.concatenate(arrays[half:])

@@ -105,6 +105,11 @@ def _backward_line(step: tuple, entry: Any, n: int) -> str:
         return f"# {entry(target)} is {entry(source)}: {op} passes its gradient on unchanged"
     if kind == "alias":
         return f"{entry(step[2])} = {entry(step[1])}"
+    if kind == "stacked":
+        _, xs, gs, out, first = step
+        return (f"{entry(out)} {'=' if first else '+='} "
+                f"stack({', '.join(entry(i) for i in xs)}).T @ "
+                f"stack({', '.join(entry(i) for i in gs)})  # one GEMM for every step")
     _, op, k, take, out, first, door = step
     g, y, *reads = take
     # the gradient, the output if the VJP reads it, and what it reads of the inputs
