@@ -194,3 +194,22 @@ def test_the_weights_pass_leaves_near_misses_alone(case):
         (got,) = mg.grad(step(), [W])
     np.testing.assert_allclose(got.data, want.data, rtol=1e-12, atol=1e-12)
     assert "one GEMM for every step" not in str(step.plans[-1])
+
+
+def test_the_weights_pass_with_a_weight_that_is_also_an_output():
+    rng = np.random.default_rng(9)
+    W = mg.tensor(rng.normal(size=(3, 3)), requires_grad=True, name="W")
+    xs = [mg.tensor(rng.normal(size=(2, 3))) for _ in range(3)]
+
+    def fn():
+        return sum(((x @ W) ** 2).sum() for x in xs), W
+
+    loss, same = fn()
+    (want,) = mg.grad(loss + (same * 0.5).sum(), [W])
+    step = mg.compile(fn)
+    for _ in range(2):
+        loss, same = step()
+        (got,) = mg.grad(loss + (same * 0.5).sum(), [W])
+    assert same is W
+    np.testing.assert_allclose(got.data, want.data, rtol=1e-12, atol=1e-12)
+    assert "one GEMM for every step" in str(step.plans[-1])
