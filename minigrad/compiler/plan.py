@@ -32,14 +32,15 @@ class _Value:
     and what a VJP that saves nothing receives instead of the array (as an eager VJP
     receives the graph vertex)."""
 
-    __slots__ = ("shape", "ndim", "dtype", "worth_freeing")
+    __slots__ = ("shape", "ndim", "dtype", "nbytes", "worth_freeing")
     requires_grad = True
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.shape, self.ndim, self.dtype = shape, len(shape), dtype
         # a replay releases arrays after their last use, but not the small ones: a
         # release costs more time than a few KiB of memory is worth
-        self.worth_freeing = math.prod(shape) * dtype.itemsize >= 4096
+        self.nbytes = math.prod(shape) * dtype.itemsize
+        self.worth_freeing = self.nbytes >= 4096
 
     def __repr__(self) -> str:
         return f"<value {self.shape} {self.dtype}>"

@@ -177,6 +177,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
               if count > 1}
     deferred = {at: target for target, ats in decided.stacked.items() for at in ats}
     held: dict[int, list[tuple[int, int, int, int]]] = {t: [] for t in decided.stacked}
+    held_bytes = dict.fromkeys(decided.stacked, 0)
     steps: list[tuple] = []
     for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
         g = where.get(out, n + out)
@@ -198,9 +199,10 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 holds = _hold(plan, (reads[0], g))
                 steps += [(ALIAS, None, entry, hold) for entry, hold in zip((reads[0], g), holds)]
                 held[target].append((reads[0], g, *holds))
-                if _held_bytes(plan, held[target]) >= STACKED_BYTES:
-                    _stacked_step(plan, target, held.pop(target), steps, text, where, reached)
-                    held[target] = []
+                held_bytes[target] += plan.values[reads[0]].nbytes + plan.values[out].nbytes
+                if held_bytes[target] >= STACKED_BYTES:
+                    _stacked_step(plan, target, held[target], steps, text, where, reached)
+                    held[target], held_bytes[target] = [], 0
                 continue
             first = target not in reached
             reached.add(target)
@@ -246,12 +248,6 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
 #: and gradients stay alive until then, so a long, wide unroll makes several GEMMs (an
 #: LSTM at B=64, q=512 about 11 steps each) and its memory stays near eager's.
 STACKED_BYTES = 8 << 20
-
-
-def _held_bytes(plan: Plan, pairs: list[tuple[int, int, int, int]]) -> int:
-    n = plan.size
-    return sum(plan.values[i % n].shape[0] * plan.values[i % n].shape[1]
-               * plan.values[i % n].dtype.itemsize for a, g, _, _ in pairs for i in (a, g))
 
 
 def _stacked_step(plan: Plan, target: int, pairs: list, steps: list, text: list,

@@ -213,3 +213,29 @@ def test_the_weights_pass_with_a_weight_that_is_also_an_output():
     assert same is W
     np.testing.assert_allclose(got.data, want.data, rtol=1e-12, atol=1e-12)
     assert "one GEMM for every step" in str(step.plans[-1])
+
+
+def test_the_weights_pass_makes_several_gemms_when_the_steps_hold_too_much(monkeypatch):
+    """Past STACKED_BYTES held, a weight's steps are multiplied out and let go, so a long,
+    wide unroll keeps eager's memory; the sum is the same."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("minigrad.compiler.schedule"),
+                        "STACKED_BYTES", 300)  # about two steps of this LSTM
+    rng = np.random.default_rng(10)
+    model = LSTM(2, 3, rng=rng)
+    xs, cotangent = rng.normal(size=(7, 2, 2)), rng.normal(size=(2, 3))
+
+    def loss_fn(xs):
+        hs, _ = model.unroll(xs)
+        return (hs[-1] * cotangent).sum()
+
+    want = [g.data for g in mg.grad(loss_fn(xs), model.parameters())]
+    step = mg.compile(loss_fn, fuse={"weights"})
+    for _ in range(2):
+        got = [g.data for g in mg.grad(step(xs), model.parameters())]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    gemms = [line for line in str(step.plans[-1]).splitlines() if "one GEMM" in line]
+    assert len(gemms) >= 3 and gemms[0].lstrip().startswith("dW = stack(")
+    assert all(line.lstrip().startswith("dW += stack(") for line in gemms[1:])
