@@ -26,10 +26,22 @@ def browser():
 
 
 @pytest.fixture(params=[True, False], ids=["fused", "unfused"])
-def fusion(request, monkeypatch):
+def fusion(request, monkeypatch, small_arrays):
     """Runs a compile test twice: with mg.compile's passes on (the default) and off."""
     import importlib
 
     monkeypatch.setattr(importlib.import_module("minigrad.compiler.function"), "FUSE_BY_DEFAULT",
                         request.param)
     return request.param
+
+
+@pytest.fixture
+def small_arrays(monkeypatch):
+    """mg.compile's passes that wait for large arrays take a test's small ones too: every
+    GEMM over steps is projected ahead, every result that can be is written into a
+    pooled array."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("minigrad.compiler.projection"),
+                        "MIN_STEP_FLOPS", 0)
+    monkeypatch.setattr(importlib.import_module("minigrad.compiler.buffers"), "POOLED_BYTES", 1)

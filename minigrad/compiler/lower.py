@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import _accumulate, through_door
+from ..lazy import LAZY
 
 # The replay's steps, each ``(kind, fn, args, out)`` over one buffer ``b``:
 ASSIGN = 0  # b[out] = fn(b[args[0]], b[args[1]], ...)
@@ -83,7 +84,8 @@ def _checked(vjp: Any, x: Any, op: str, *args: Any) -> Any:
 
 
 def _dense(g: Any, dtype: np.dtype) -> np.ndarray:
-    return g.dense(dtype)
+    # a weight's gradient that a stacked GEMM has already made an array may reach here
+    return g.dense(dtype) if type(g) in LAZY else g
 
 
 def _join(*pieces: np.ndarray, axis: int) -> np.ndarray:

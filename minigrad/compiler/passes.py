@@ -1,7 +1,10 @@
-"""The optimisations of a backward schedule, each a function of the plan, the group,
-what the probe saw and what the passes before it decided (:class:`Decisions`), by name
-in :data:`PASSES`; a plan's ``fuse`` picks the ones that run. With none, the schedule is
-the plain lowering of the eager sweep."""
+"""The optimisations of a plan, by name in :data:`PASSES`; a plan's ``fuse`` picks the
+ones that run. Two kinds: rewrites of the traced graph before its schedules are made
+(:data:`GRAPH_PASSES`: the input projections, :mod:`~minigrad.compiler.projection`), and
+optimisations of a backward schedule (:data:`SCHEDULE_PASSES`), each a function of the
+plan, the group, what the probe saw and what the passes before it decided
+(:class:`Decisions`). With none, the schedules are the plain lowering of the eager
+forward and sweep."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..lazy import _tiles
+from .buffers import buffers_pass
+from .projection import inputs_pass
 
 if TYPE_CHECKING:
     from .plan import Plan, _Group
@@ -68,15 +73,15 @@ def exact_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Dec
 
 def weights_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
     """Per-step products ``X_t^T @ dZ_t`` that add up into one weight's gradient (the
-    VJP of a matmul for its right operand, a leaf, once per time step) become one GEMM
-    over the stacked ``X_t`` and ``dZ_t`` after the sweep: fewer, larger calls."""
+    VJP of a matmul for its right operand, once per time step) become one GEMM over the
+    stacked ``X_t`` and ``dZ_t``, once the sweep has made them all (for a weight computed
+    inside, before the sweep reaches it): fewer, larger calls."""
     found: dict[int, list[tuple[int, int]]] = {}
     for index, (out, name, _, reads, _, passes, _) in enumerate(group.sweep):
         if name != "matmul":
             continue
         for p, (_, target) in enumerate(passes):
             if (group.positions[index, p] == 1 and seen[index, p].exact
-                    and target not in plan.node_slots
                     and plan.values[target].ndim == plan.values[reads[0]].ndim
                     == plan.values[out].ndim == 2):
                 found.setdefault(target, []).append((index, p))
@@ -84,24 +89,32 @@ def weights_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> D
     return decided
 
 
-#: The optimisations of a backward schedule, by name, in the order they run
-#: (``mg.compile(fn, fuse={"join"})`` picks some): each is a function of the plan, the
-#: group, what the probe saw and what the passes before it decided.
-PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass,
-          "weights": weights_pass}
+#: The rewrites of the traced graph, by name, in the order they run: each is a function
+#: of the graph (:class:`~minigrad.compiler.projection.Graph`) giving its new ops.
+GRAPH_PASSES = {"inputs": inputs_pass}
+#: The optimisations of a backward schedule, by name, in the order they run: each is a
+#: function of the plan, the group, what the probe saw and what the passes before it
+#: decided.
+SCHEDULE_PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass,
+                   "weights": weights_pass}
+#: The choices of how the schedules are lowered, by name: each is a function of the plan
+#: giving what the lowering uses (the buffers pass: the pool its large results go into).
+LOWERING_PASSES = {"buffers": buffers_pass}
+#: Every pass, by name (``mg.compile(fn, fuse={"join", "weights"})`` picks some).
+PASSES = {**GRAPH_PASSES, **SCHEDULE_PASSES, **LOWERING_PASSES}
 
 
 def joined_slices(plan: Plan, group: _Group, seen: dict) -> dict[int, tuple[int, list]]:
-    """The node values whose gradient is only slices of other nodes' gradients
-    (``Z``'s four gate blocks) that tile it along one axis: ``{value: (axis,
-    [source values in order])}``. One concatenation makes each, where the
-    eager sweep scatters each slice into zeros."""
+    """The values whose gradient is only slices of other nodes' gradients (``Z``'s four
+    gate blocks, or a weight's row blocks that the input-projection pass made) that tile
+    it along one axis: ``{value: (axis, [source values in order])}``. One concatenation
+    makes each, where the eager sweep scatters each slice into zeros."""
     pieces: dict[int, list] = {}
     other: set[int] = set()
     for index, (out, _, _, _, _, passes, _) in enumerate(group.sweep):
         for p, (_, target) in enumerate(passes):
             where = seen[index, p].scattered_at
-            if where is None or target not in plan.node_slots:
+            if where is None:
                 other.add(target)
             else:
                 pieces.setdefault(target, []).append((where, out, True))

@@ -21,8 +21,10 @@ from ..tensor import (
     nodes_leading_to,
 )
 from . import text as plan_text
+from .buffers import buffers_pass
 from .lower import lower
-from .passes import PASSES
+from .passes import GRAPH_PASSES, PASSES
+from .projection import Graph
 from .replay import _Replay
 from .schedule import plan_backward, plan_forward, plan_sweep, probe
 
@@ -204,6 +206,18 @@ class Plan(_Replay, _Traced):
                 self.captured_slots.append(s)
                 self._captured_state.append((t.data.shape, t.data.dtype, t.requires_grad))
             del t
+        # the graph passes rewrite how the forward computes its values; the backward
+        # is the traced graph's, whose VJPs read the values as traced
+        forward_ops = ops
+        if fuse & GRAPH_PASSES.keys():
+            def new_node(prim: Any, inputs: tuple, params: Any, shape: tuple,
+                         dtype: np.dtype, label: str) -> int:
+                return new_slot(shape, dtype, name=label)
+
+            for pass_name, rewrite in GRAPH_PASSES.items():
+                if pass_name in fuse:
+                    forward_ops = rewrite(Graph(forward_ops, self.values, labels, new_node))
+            self.node_slots |= {out for *_, out in forward_ops}
         # the outputs a gradient comes back through: results that depend on a value
         # requiring grad (an argument or captured tensor returned as is is itself)
         self.differentiable = list(dict.fromkeys(
@@ -213,11 +227,12 @@ class Plan(_Replay, _Traced):
         self.template = [*constants, *[None] * n, *self.values]
         self.dtypes = [v.dtype for v in self.values] * 2
         self.saved: set[int] = set()  # the values some VJP reads
+        self.pool = buffers_pass(self) if "buffers" in fuse else None
         self.groups = [plan_sweep(self, group, ops, needs_grad, constants)
                        for group in _connected(self.differentiable, ops)]
         self.gradient_inputs = list(dict.fromkeys(
             s for group in self.groups for s in group.gradient_inputs))
-        plan_forward(self, ops)
+        plan_forward(self, forward_ops)
         for group in self.groups:
             plan_backward(self, group, *probe(self, group, arguments))
 

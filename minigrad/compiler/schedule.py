@@ -17,8 +17,9 @@ from ..primitive import STOP_GRADIENT, Primitive
 from ..tensor import (
     Tensor,
 )
+from .buffers import pooled, stacked_gemm, stacked_gemm_into
 from .lower import ADD, ALIAS, ASSIGN, FREE, _checked, _dense, _join, lower
-from .passes import PASSES, Decisions
+from .passes import SCHEDULE_PASSES, Decisions
 from .replay import _called_through_plan, _hand_over
 
 if TYPE_CHECKING:
@@ -100,7 +101,10 @@ def plan_forward(plan: Plan, ops: list[tuple]) -> None:
             plan.forward_text.append(("alias", inputs[0], out))
         else:
             plan.forward_text.append(("op", prim.name, inputs, params, out))
-            forward = functools.partial(prim.forward, **params) if params else prim.forward
+            forward = pooled(plan.pool, prim.name, params, plan.values[out].shape,
+                             plan.values[out].dtype, [plan.values[i].dtype for i in inputs])
+            if forward is None:
+                forward = functools.partial(prim.forward, **params) if params else prim.forward
             step = [(ASSIGN, forward, inputs, out)]
             if not plan.values[out].shape:  # reductions may give NumPy scalars
                 step.append((ASSIGN, np.asarray, (out,), out))
@@ -162,7 +166,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     last time."""
     n = plan.size
     decided = Decisions()
-    for name, run in PASSES.items():
+    for name, run in SCHEDULE_PASSES.items():
         if name in plan.fuse:
             decided = run(plan, group, seen, decided)
     joins = decided.joins
@@ -173,21 +177,22 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     reached: set[int] = set(group.outputs)
     # a gradient made of several is a private buffer, added to in place: it can
     # take another value's name only if nothing else shares it
-    summed = {t for t, count in Counter(t for step in group.sweep for _, t in step[5]).items()
-              if count > 1}
+    received = Counter(target for step in group.sweep for _, target in step[5])
+    summed = {t for t, count in received.items() if count > 1}
     deferred = {at: target for target, ats in decided.stacked.items() for at in ats}
     held: dict[int, list[tuple[int, int, int, int]]] = {t: [] for t in decided.stacked}
     held_bytes = dict.fromkeys(decided.stacked, 0)
+    # a weight computed inside whose gradient is only stacked GEMMs is an array already
+    stacked_only = {t for t, ats in decided.stacked.items() if len(ats) == received[t]}
     steps: list[tuple] = []
     for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
+        if held.get(out):  # a weight computed inside: its gradient is complete here
+            _stacked_step(plan, out, held[out], steps, text, where, reached)
+            held[out], held_bytes[out] = [], 0
         g = where.get(out, n + out)
         if out in joins:
-            axis, sources = joins[out]
-            entries = tuple(where.get(s, n + s) for s in sources)
-            steps.append((ASSIGN, functools.partial(_join, axis=axis), entries, g))
-            steps.append((FREE, None, entries, None))
-            text += [("join", axis, entries, g), ("free", entries)]
-        elif made_dense[index]:
+            _join_step(plan, joins[out], where, g, steps, text)
+        elif made_dense[index] and out not in stacked_only:
             steps.append((ASSIGN, functools.partial(_dense, dtype=plan.values[out].dtype),
                           (g,), g))
             text.append(("dense", g))
@@ -230,6 +235,9 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     for target, pairs in held.items():
         if pairs:
             _stacked_step(plan, target, pairs, steps, text, where, reached)
+    for target, join in joins.items():
+        if target not in plan.node_slots:  # a leaf's, once the sweep has made its slices
+            _join_step(plan, join, where, where.get(target, n + target), steps, text)
     group.backward = lower(steps, f"{plan.name}, backward")
     group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
     group.marker = np.empty((0,), plan.values[group.outputs[0]].dtype)
@@ -242,6 +250,20 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         Primitive(f"{plan.name}[{k}]", _called_through_plan,
                   functools.partial(_hand_over, k, group.marker))
         for k in range(len(group.outputs))]
+
+
+def _join_step(plan: Plan, join: tuple[int, list], where: dict[int, int], into: int,
+               steps: list, text: list) -> None:
+    """One concatenation of the gradients of the slices that tile a value (the value
+    whose gradient is at buffer entry ``into``), then their release."""
+    axis, sources = join
+    entries = tuple(where.get(s, plan.size + s) for s in sources)
+    value = plan.values[into % plan.size]
+    write = pooled(plan.pool, "concat", {"axis": axis}, value.shape, value.dtype,
+                   [plan.values[s].dtype for s in sources])
+    steps.append((ASSIGN, write or functools.partial(_join, axis=axis), entries, into))
+    steps.append((FREE, None, entries, None))
+    text += [("join", axis, entries, into), ("free", entries)]
 
 
 #: How much a weight's stacked steps may hold before their GEMM runs: the steps' inputs
@@ -258,7 +280,8 @@ def _stacked_step(plan: Plan, target: int, pairs: list, steps: list, text: list,
     first = target not in reached
     reached.add(target)
     holds = tuple(h_a for _, _, h_a, _ in pairs) + tuple(h_g for _, _, _, h_g in pairs)
-    steps.append((ASSIGN if first else ADD, _stacked_gemm, holds, where.get(target, n + target)))
+    gemm = stacked_gemm if plan.pool is None else functools.partial(stacked_gemm_into, plan.pool)
+    steps.append((ASSIGN if first else ADD, gemm, holds, where.get(target, n + target)))
     steps.append((FREE, None, holds, None))
     text.append(("stacked", tuple(a for a, *_ in pairs), tuple(g for _, g, *_ in pairs),
                  where.get(target, n + target), first))
@@ -270,10 +293,3 @@ def _hold(plan: Plan, entries: tuple[int, ...]) -> tuple[int, ...]:
     start = len(plan.template)
     plan.template.extend([None] * len(entries))
     return tuple(range(start, start + len(entries)))
-
-
-def _stacked_gemm(*arrays: np.ndarray) -> np.ndarray:
-    """``sum_t X_t^T @ G_t`` as one GEMM: the first half of ``arrays`` are the ``X_t``,
-    the second half the ``G_t``, in the same order."""
-    half = len(arrays) // 2
-    return np.concatenate(arrays[:half]).T @ np.concatenate(arrays[half:])

@@ -138,7 +138,7 @@ def test_each_pass_switches_on_and_off_alone(chosen):
 @pytest.mark.parametrize("fuse, error, message", [
     ("join", TypeError, "fuse must be True, False or a collection of pass names"),
     ({"join", "fast"}, ValueError,
-     "no pass named 'fast'; the passes are rename, join, exact, weights"),
+     "no pass named 'fast'; the passes are inputs, rename, join, exact, weights, buffers"),
 ])
 def test_a_wrong_fuse_is_refused(fuse, error, message):
     with pytest.raises(error, match=message):
