@@ -149,8 +149,9 @@ def _rewrite(graph: Graph, weight: int, matmuls: list[int], layouts: list[tuple]
                 w_late = rows_of(weight, *((rows[1], sum(width)) if rows[0] == 0
                                            else (0, rows[0])))
             chunk = first_of[k]
-            parts = {m: layouts[matmuls.index(m)] for m in chunk}
-            xs = [parts[m][early] for m in chunk]
+            # every part early: the left operand itself, already computed as traced
+            xs = [(ops[m][1][0],) if every else layouts[matmuls.index(m)][early]
+                  for m in chunk]
             for a in sorted(_ancestors(producer, ops, [p for x in xs for p in x]) - done):
                 if a > k:
                     new.append(ops[a])
