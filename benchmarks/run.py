@@ -1,4 +1,5 @@
-"""`make bench`: minigrad against hand-written NumPy (and PyTorch, when importable).
+"""`make bench`: minigrad against hand-written NumPy (and PyTorch and JAX, when
+importable).
 
 Workloads (float32): W1, a chain of 2000 elementwise ops on a (16,) vector, then sum and
 backward (microseconds per op); W2, one LSTM training step, forward + backward, at
@@ -61,6 +62,8 @@ def implementations() -> dict[str, dict]:
     if w.TORCH_VERSION is not None:
         impls[f"PyTorch {w.TORCH_VERSION} eager"] = {"W1": w.w1_torch, "W2": w.w2_torch_eager}
         impls["PyTorch fused nn.LSTM"] = {"W1": None, "W2": w.w2_torch_fused}
+    if w.JAX_VERSION is not None:
+        impls[f"JAX {w.JAX_VERSION} jit + lax.scan"] = {"W1": None, "W2": w.w2_jax_scan}
     return impls
 
 
@@ -100,8 +103,12 @@ def measure_one(impl: str, workload: str, repeats: int) -> dict[str, float]:
         low, median = timed(builders["W1"](), repeats)
         per_op = 1e6 / (w.W1_OPS + 1)
         return {"min": low * per_op, "median": median * per_op}
-    low, median = timed(builders["W2"](w.SIZES[workload]), repeats)
-    return {"min": low * 1e3, "median": median * 1e3}
+    step = builders["W2"](w.SIZES[workload])
+    low, median = timed(step, repeats)
+    measured = {"min": low * 1e3, "median": median * 1e3}
+    if hasattr(step, "compile_seconds"):  # JAX: its trace and XLA compile, apart
+        measured["compile_s"] = step.compile_seconds
+    return measured
 
 
 def measure_in_fresh_process(impl: str, workload: str, repeats: int) -> dict[str, float]:
@@ -126,7 +133,7 @@ def measure_all(impls: dict, workloads: list[str], repeats: dict[str, int],
                 best = results[impl].setdefault(workload, {"min": np.inf, "rounds": []})
                 best["rounds"].append(run["min"])
                 if run["min"] < best["min"]:
-                    best.update(min=run["min"], median=run["median"])
+                    best.update(run)
         print(f"  round {round_number + 1} of {rounds} measured", file=sys.stderr, flush=True)
     return results
 
@@ -222,6 +229,11 @@ def render(results: dict, sizes: list[str], sgemm: float | None = None) -> str:
             cells += (f"{w.SIZES['L'].flops() / row['L']['min'] / 1e6:>11.1f}" if "L" in row
                       else f"{'n/a':>11}")
         lines.append(f"{impl:<30}{cells}")
+    for impl, row in results.items():
+        compiled = {c: row[c]["compile_s"] for c in sizes if "compile_s" in row.get(c, {})}
+        if compiled:
+            lines.append(f"{impl}: its first call (trace and XLA compile), apart from the "
+                         "timings: " + ", ".join(f"{c} {t:.2f} s" for c, t in compiled.items()))
     if sgemm is not None:
         lines += ["", f"GFLOP/s of each W2 step, and its fraction of one large float32 "
                       f"sgemm {SGEMM_SHAPE[0]}x{SGEMM_SHAPE[1]} @ {SGEMM_SHAPE[1]}x"

@@ -7,8 +7,10 @@ only ``(h, c)``, then the loss on the last ``h``, written the same way for minig
 weights and data go to every implementation, so their results can be compared
 (tests/test_benchmarks.py).
 
-PyTorch is imported only by the processes that measure it: importing it changes how
-fast the others run.
+PyTorch and JAX are imported only by the processes that measure them: importing either
+changes how fast the others run. Neither is a dependency: each row appears when the
+package is importable (``pip install torch==2.13.0`` or ``pip install jax`` in the
+environment that runs ``make bench``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +33,7 @@ from .numpy_reference import chain_grads, lstm_step_grads
 # optional: measured when installed, never required
 TORCH_VERSION = (importlib.metadata.version("torch").split("+")[0]
                  if importlib.util.find_spec("torch") else None)
+JAX_VERSION = importlib.metadata.version("jax") if importlib.util.find_spec("jax") else None
 
 
 def _torch():
@@ -221,4 +225,49 @@ def w2_torch_fused(size: LSTMSize) -> Callable[[], tuple]:
         loss = ((ys[-1] @ V + v - y) ** 2).mean()
         loss.backward()
         return (loss.item(),)
+    return step
+
+
+def _jax():
+    """JAX on the CPU with the threads the other rows get (read when its CPU client
+    starts, so before the first import)."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    os.environ["NPROC"] = os.environ.get("OPENBLAS_NUM_THREADS", "2")
+    import jax
+
+    return jax
+
+
+def w2_jax_scan(size: LSTMSize) -> Callable[[], tuple]:
+    """The same step as ``jax.jit`` over ``jax.lax.scan`` (XLA runs the loop, forward and
+    backward, with no Python in it). Its first call traces and compiles; the step's
+    ``compile_seconds`` attribute says how long that took, apart from the timings."""
+    jax = _jax()
+    jnp = jax.numpy
+    d = {k: jnp.asarray(a) for k, a in w2_data(size).items()}
+    q = size.q
+
+    def loss_fn(W, b, V, v, xs, y):
+        def cell(state, x):
+            h, c = state
+            Z = jnp.concatenate([x, h], axis=-1) @ W + b
+            i, f = jax.nn.sigmoid(Z[:, :q]), jax.nn.sigmoid(Z[:, q:2 * q])
+            g, o = jnp.tanh(Z[:, 2 * q:3 * q]), jax.nn.sigmoid(Z[:, 3 * q:])
+            c = f * c + i * g
+            return (o * jnp.tanh(c), c), None
+
+        zeros = jnp.zeros((size.B, q), W.dtype)
+        (h, _), _ = jax.lax.scan(cell, (zeros, zeros), xs)
+        return jnp.mean((h @ V + v - y) ** 2)
+
+    grad_fn = jax.jit(jax.value_and_grad(loss_fn, argnums=(0, 1, 2, 3)))
+    args = (d["W"], d["b"], d["V"], d["v"], d["xs"], d["y"])
+
+    def step():
+        loss, grads = grad_fn(*args)
+        return (float(loss), *(np.asarray(g) for g in jax.block_until_ready(grads)))
+
+    start = time.perf_counter()
+    step()
+    step.compile_seconds = time.perf_counter() - start
     return step

@@ -86,3 +86,14 @@ def test_report_gives_each_w2_row_in_gflops_and_as_a_fraction_of_sgemm():
     assert f"{gflops:.1f} ({gflops / 400:4.0%})" in row
     assert next(line for line in text.splitlines() if line.startswith("minimal") and
                 line.rstrip().endswith("n/a"))
+
+
+def test_report_gives_a_jit_row_s_first_call_apart_from_its_timings():
+    """JAX's row (when JAX is importable) times steps after its trace and XLA compile;
+    the report says how long that first call took."""
+    floor = {"W1": {"min": 2.0}, "M": {"min": 20.0}}
+    text = render({"numpy (hand-written BPTT)": floor,
+                   "JAX 0.10.2 jit + lax.scan": {"M": {"min": 30.0, "compile_s": 0.47}}},
+                  ["M"])
+    assert ("JAX 0.10.2 jit + lax.scan: its first call (trace and XLA compile), apart from "
+            "the timings: M 0.47 s") in text
