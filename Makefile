@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup dot browser demo test lint bench pictures notebooks clean
+.PHONY: setup dot browser demo test lint bench lesson pictures notebooks clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,11 @@ notebooks: setup dot
 bench: setup
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
 		$(PY) -m benchmarks.run
+
+# docs/fusion.md: the compiler's passes one at a time, each with its plan's diff and times
+lesson: setup
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
+		$(PY) -m benchmarks.fusion_lesson
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-output

@@ -27,21 +27,21 @@ def browser():
 
 @pytest.fixture(params=[True, False], ids=["fused", "unfused"])
 def fusion(request, monkeypatch, small_arrays):
-    """Runs a compile test twice: with mg.compile's passes on (the default) and off."""
+    """Runs a compile test twice: with every one of mg.compile's passes on (those of
+    ``fuse=True`` and ``inputs``) and with all of them off."""
     import importlib
 
+    from minigrad.compiler.passes import PASSES
+
     monkeypatch.setattr(importlib.import_module("minigrad.compiler.function"), "FUSE_BY_DEFAULT",
-                        request.param)
+                        set(PASSES) if request.param else False)
     return request.param
 
 
 @pytest.fixture
 def small_arrays(monkeypatch):
-    """mg.compile's passes that wait for large arrays take a test's small ones too: every
-    GEMM over steps is projected ahead, every result that can be is written into a
-    pooled array."""
+    """mg.compile's buffers pass takes a test's small arrays too: every result that can
+    be is written into a pooled array."""
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("minigrad.compiler.projection"),
-                        "MIN_STEP_FLOPS", 0)
     monkeypatch.setattr(importlib.import_module("minigrad.compiler.buffers"), "POOLED_BYTES", 1)

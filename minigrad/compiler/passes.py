@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 
 def chosen_passes(fuse: bool | Iterable[str]) -> frozenset[str]:
-    """``fuse`` as the set of the optimisations' names."""
+    """``fuse`` as the set of the optimisations' names (True: :data:`DEFAULT_PASSES`)."""
     if fuse is True or fuse is False:
-        return frozenset(PASSES if fuse else ())
+        return DEFAULT_PASSES if fuse else frozenset()
     if isinstance(fuse, str) or not isinstance(fuse, Iterable):
         raise TypeError(f"mg.compile: fuse must be True, False or a collection of pass names "
                         f"({', '.join(PASSES)}), got {fuse!r}")
@@ -102,6 +102,11 @@ SCHEDULE_PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass
 LOWERING_PASSES = {"buffers": buffers_pass}
 #: Every pass, by name (``mg.compile(fn, fuse={"join", "weights"})`` picks some).
 PASSES = {**GRAPH_PASSES, **SCHEDULE_PASSES, **LOWERING_PASSES}
+#: The passes ``fuse=True`` runs: all but ``inputs``, which is asked for by name. On a
+#: 2-core CPU it measured no faster at the benchmark's M and L (OpenBLAS already runs a
+#: step's 64-row GEMM at 205-235 GFLOP/s) and it holds a chunk of projections through the
+#: recurrence (3 MiB more at the memory benchmark's peak); see docs/fusion.md.
+DEFAULT_PASSES = frozenset(PASSES) - {"inputs"}
 
 
 def joined_slices(plan: Plan, group: _Group, seen: dict) -> dict[int, tuple[int, list]]:

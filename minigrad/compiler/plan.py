@@ -235,6 +235,8 @@ class Plan(_Replay, _Traced):
         plan_forward(self, forward_ops)
         for group in self.groups:
             plan_backward(self, group, *probe(self, group, arguments))
+        if self.pool is not None:  # the probes' arrays: none is kept between calls
+            self.pool.clear()
 
     def __str__(self) -> str:
         return plan_text.render(self.name, self.names, self.forward_text,

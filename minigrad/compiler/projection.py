@@ -24,7 +24,10 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ..ops import _add, _concat, _getitem, _matmul
+import numpy as np
+
+from ..ops import _concat, _getitem, _matmul
+from ..primitive import Primitive
 from . import text as plan_text
 
 #: How much of the projections one GEMM makes: the steps' projections are made in chunks
@@ -32,12 +35,20 @@ from . import text as plan_text
 #: them, so a long, wide unroll holds no more than this at once beyond what eager holds.
 PROJECTED_BYTES = 8 << 20
 
-#: A weight's steps are projected ahead only if each step's part of the GEMM that does
-#: not wait is at least this many flops (``2 * rows * early columns * W's columns``).
-#: Below it the extra add per step costs more than the larger GEMM saves. Measured on a
-#: 2-core Xeon: an LSTM step at B=64, p=256, q=512 (67 Mflop a step) is 2.4 ms faster
-#: with the pass (forward 71 -> 69 ms), one at B=32, p=64, q=128 (2 Mflop) 0.8 ms slower.
-MIN_STEP_FLOPS = 1 << 24
+def matmul_add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``a @ b + c`` making one new array (the product, added to in place)."""
+    out = np.matmul(a, b)
+    out += c
+    return out
+
+
+def _forward_only(k: int, *args: object, **params: object) -> None:
+    raise AssertionError("matmul_add is a step of a forward schedule; the backward is the "
+                         "traced graph's and never calls its VJP")
+
+
+#: A step's ``h @ W_h + (its rows of the projections)``.
+MATMUL_ADD = Primitive("matmul_add", matmul_add, vjp_each=_forward_only, saves="none")
 
 _STEP = re.compile(r"^(.*)_t(\d+)$")
 
@@ -97,13 +108,11 @@ def _projectable(graph: Graph, weight: int) -> tuple[list[int], list[tuple], sli
              for j in range(len(layouts[0]))]
     leading = early.index(False) if False in early else len(early)
     trailing = early[::-1].index(False) if False in early else len(early)
-    found = (slice(0, leading) if leading else
-             slice(len(early) - trailing, len(early)) if trailing else None)
-    if found is None:
-        return None
-    columns = sum(values[part].shape[1] for part in layouts[0][found])
-    rows = values[ops[matmuls[0]][1][0]].shape[0]
-    return (matmuls, layouts, found) if 2 * rows * columns * w.shape[1] >= MIN_STEP_FLOPS else None
+    if leading:
+        return matmuls, layouts, slice(0, leading)
+    if trailing:
+        return matmuls, layouts, slice(len(early) - trailing, len(early))
+    return None
 
 
 def _rewrite(graph: Graph, weight: int, matmuls: list[int], layouts: list[tuple],
@@ -135,7 +144,6 @@ def _rewrite(graph: Graph, weight: int, matmuls: list[int], layouts: list[tuple]
     producer = {out: k for k, (*_, out) in enumerate(ops)}
     chunks = _chunks(matmuls, [values[ops[k][3]].nbytes for k in matmuls])
     first_of = {chunk[0]: chunk for chunk in chunks}
-    late_stem = "" if every else _stem(labels[layouts[-1][early.stop if early.start == 0 else 0]])
     w_early = w_late = weight
     projection: dict[int, tuple[int, int]] = {}  # matmul -> (its chunk's product, row)
     done: set[int] = set()
@@ -177,9 +185,7 @@ def _rewrite(graph: Graph, weight: int, matmuls: list[int], layouts: list[tuple]
                 late = layouts[matmuls.index(k)]
                 late = late[early.stop:] if early.start == 0 else late[:early.start]
                 h = joined(late, 1, "concat")
-                recurrent = node(_matmul, (h, w_late), None, values[out].shape,
-                                 f"{late_stem}{_stem(labels[weight])}{_suffix(labels[out])}")
-                new.append((_add, (part, recurrent), None, out))
+                new.append((MATMUL_ADD, (h, w_late, part), None, out))
         else:
             new.append(op)
         out_ops += new

@@ -99,6 +99,8 @@ class _Replay:
         buf = self._buffer(inputs)
         record = bool(self.gradient_inputs) and grad_enabled()
         (self.forward_recording if record else self.forward_inference)(buf, self.dtypes, set())
+        if self.pool is not None:
+            self.pool.clear()
         results: dict[int, Tensor] = self._record(buf, inputs) if record else {}
         for s in self.output_slots:
             if s not in results:
@@ -158,6 +160,8 @@ class _Replay:
         for s, seed in zip(group.outputs, seeds):
             buf[n + s] = seed
         group.backward(buf, self.dtypes, set())
+        if self.pool is not None:
+            self.pool.clear()
         return [buf[i] for i in group.gradient_at]
 
 

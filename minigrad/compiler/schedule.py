@@ -17,6 +17,7 @@ from ..primitive import STOP_GRADIENT, Primitive
 from ..tensor import (
     Tensor,
 )
+from . import buffers
 from .buffers import pooled, stacked_gemm, stacked_gemm_into
 from .lower import ADD, ALIAS, ASSIGN, FREE, _checked, _dense, _join, lower
 from .passes import SCHEDULE_PASSES, Decisions
@@ -100,9 +101,9 @@ def plan_forward(plan: Plan, ops: list[tuple]) -> None:
             step: list[tuple] = [(ALIAS, None, inputs[0], out)]
             plan.forward_text.append(("alias", inputs[0], out))
         else:
-            plan.forward_text.append(("op", prim.name, inputs, params, out))
             forward = pooled(plan.pool, prim.name, params, plan.values[out].shape,
                              plan.values[out].dtype, [plan.values[i].dtype for i in inputs])
+            plan.forward_text.append(("op", prim.name, inputs, params, out, forward is not None))
             if forward is None:
                 forward = functools.partial(prim.forward, **params) if params else prim.forward
             step = [(ASSIGN, forward, inputs, out)]
@@ -263,7 +264,7 @@ def _join_step(plan: Plan, join: tuple[int, list], where: dict[int, int], into: 
                    [plan.values[s].dtype for s in sources])
     steps.append((ASSIGN, write or functools.partial(_join, axis=axis), entries, into))
     steps.append((FREE, None, entries, None))
-    text += [("join", axis, entries, into), ("free", entries)]
+    text += [("join", axis, entries, into, write is not None), ("free", entries)]
 
 
 #: How much a weight's stacked steps may hold before their GEMM runs: the steps' inputs
@@ -283,8 +284,11 @@ def _stacked_step(plan: Plan, target: int, pairs: list, steps: list, text: list,
     gemm = stacked_gemm if plan.pool is None else functools.partial(stacked_gemm_into, plan.pool)
     steps.append((ASSIGN if first else ADD, gemm, holds, where.get(target, n + target)))
     steps.append((FREE, None, holds, None))
+    sizes = [sum(plan.values[entry % n].nbytes for entry in part)
+             for part in zip(*[pair[:2] for pair in pairs])]
+    kept = plan.pool is not None and len(pairs) > 1 and max(sizes) >= buffers.POOLED_BYTES
     text.append(("stacked", tuple(a for a, *_ in pairs), tuple(g for _, g, *_ in pairs),
-                 where.get(target, n + target), first))
+                 where.get(target, n + target), first, kept))
 
 
 def _hold(plan: Plan, entries: tuple[int, ...]) -> tuple[int, ...]:

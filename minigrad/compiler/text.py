@@ -15,6 +15,8 @@ from typing import Any
 #: Binary ops printed as operators.
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 _STEP = re.compile(r"t=(\d+)")
+#: The end of a line whose result the buffers pass writes into an array of the plan's pool.
+KEPT = "  # out= an array of the pool"
 
 
 def label(name: str | None, op: str | None, scope: str | None, inputs: list[str],
@@ -79,16 +81,22 @@ def _forward_line(step: tuple, entry: Any) -> str:
         return "del " + ", ".join(entry(i) for i in step[1])
     if kind == "alias":
         return f"{entry(step[2])} = {entry(step[1])}  # detach(): the same array"
-    _, op, inputs, params, out = step
-    args = [entry(i) for i in inputs]
+    _, op, inputs, params, out, kept = step
+    return _forward_call(op, [entry(i) for i in inputs], params, entry(out)) + (
+        KEPT if kept else "")
+
+
+def _forward_call(op: str, args: list[str], params: dict | None, out: str) -> str:
     if op == "getitem" and params and "index" in params:
         sliced = f"{args[0]}[{_index(params['index'])}]"
-        return (f"{sliced}  # a view of {args[0]}, no copy" if entry(out) == sliced else
-                f"{entry(out)} = {sliced}")
+        return (f"{sliced}  # a view of {args[0]}, no copy" if out == sliced else
+                f"{out} = {sliced}")
     if op in OPERATORS and len(args) == 2 and not params:
-        return f"{entry(out)} = {args[0]} {OPERATORS[op]} {args[1]}"
+        return f"{out} = {args[0]} {OPERATORS[op]} {args[1]}"
+    if op == "matmul_add":
+        return f"{out} = {args[0]} @ {args[1]} + {args[2]}"
     extra = [f"{k}={v!r}" for k, v in (params or {}).items()]
-    return f"{entry(out)} = {op}({', '.join(args + extra)})"
+    return f"{out} = {op}({', '.join(args + extra)})"
 
 
 def _backward_line(step: tuple, entry: Any, n: int) -> str:
@@ -96,8 +104,9 @@ def _backward_line(step: tuple, entry: Any, n: int) -> str:
     if kind == "free":
         return "del " + ", ".join(entry(i) for i in step[1])
     if kind == "join":
-        _, axis, sources, out = step
-        return f"{entry(out)} = concat({', '.join(entry(i) for i in sources)}, axis={axis})"
+        _, axis, sources, out, kept = step
+        return (f"{entry(out)} = concat({', '.join(entry(i) for i in sources)}, axis={axis})"
+                + (KEPT if kept else ""))
     if kind == "dense":
         return f"{entry(step[1])} = dense({entry(step[1])})  # a lazy gradient made an array"
     if kind == "rename":
@@ -106,10 +115,11 @@ def _backward_line(step: tuple, entry: Any, n: int) -> str:
     if kind == "alias":
         return f"{entry(step[2])} = {entry(step[1])}"
     if kind == "stacked":
-        _, xs, gs, out, first = step
+        _, xs, gs, out, first, kept = step
         return (f"{entry(out)} {'=' if first else '+='} "
                 f"stack({', '.join(entry(i) for i in xs)}).T @ "
-                f"stack({', '.join(entry(i) for i in gs)})  # one GEMM for every step")
+                f"stack({', '.join(entry(i) for i in gs)})  # one GEMM for every step"
+                + (", the stacks out= arrays of the pool" if kept else ""))
     _, op, k, take, out, first, door = step
     g, y, *reads = take
     # the gradient, the output if the VJP reads it, and what it reads of the inputs

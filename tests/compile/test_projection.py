@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from lstm import GRU, LSTM, RNN
+from minigrad.compiler.passes import DEFAULT_PASSES, PASSES
 
 # the passes take this file's small arrays too (see the fixture in conftest.py)
 pytestmark = pytest.mark.usefixtures("small_arrays")
 
+ALL = set(PASSES)  # fuse=True and the input projections, which are asked for by name
 PROJECTED = "_t0..t"  # in the name of a projection over steps 0..T-1 (``xW_t0..t4``)
 
 
@@ -57,7 +59,7 @@ def unrolled(layer, **kwargs):
     return fn, model.parameters(), xs
 
 
-@pytest.mark.parametrize("fuse", [{"inputs"}, True], ids=["alone", "with the others"])
+@pytest.mark.parametrize("fuse", [{"inputs"}, ALL], ids=["alone", "with the others"])
 @pytest.mark.parametrize("layer", [LSTM, GRU, RNN])
 def test_the_input_projections_are_one_gemm_and_equal_eager(layer, fuse):
     fn, params, xs = unrolled(layer)
@@ -70,16 +72,18 @@ def test_the_input_projections_are_one_gemm_and_equal_eager(layer, fuse):
         assert "xW_t0..t5 = x_t0..t5 @ W[0:3]" in text
         # the backward is the traced graph's: with the weights pass, W's gradient is one
         # GEMM over the stacked X_t = concat([x_t, h])
-        assert ("dW = stack(X_t5, X_t4" in text) == (fuse is True)
+        assert ("dW = stack(X_t5, X_t4" in text) == (fuse is ALL)
 
 
 def test_without_the_pass_the_plan_is_the_traced_one():
+    """``fuse=True`` leaves it off: it is asked for by name (see DEFAULT_PASSES)."""
     fn, params, xs = unrolled(LSTM)
-    for fuse in (False, {"rename", "join", "exact", "weights"}):
+    assert "inputs" not in DEFAULT_PASSES
+    for fuse in (False, True, DEFAULT_PASSES):
         assert PROJECTED not in agree(fn, params, fuse, xs)
 
 
-@pytest.mark.parametrize("fuse", [{"inputs"}, True])
+@pytest.mark.parametrize("fuse", [{"inputs"}, ALL], ids=["alone", "with the others"])
 def test_two_layers_stepped_together(fuse):
     """Layer 2's input at step t is layer 1's output: it depends on layer 1's matmuls but
     not on layer 2's, so layer 2's projection moves layer 1's steps ahead of it."""
@@ -100,7 +104,7 @@ def test_the_early_part_after_the_late_one_and_x_requiring_grad():
                 h = mg.tanh(mg.concat([h, xs[t]], axis=-1) @ W)
         return h
 
-    text = agree(fn, [W, xs], True, xs)
+    text = agree(fn, [W, xs], ALL, xs)
     assert "vW_steps = v_steps @ W[3:5]" in text and "= tanh_t1 @ W[0:3]" in text
 
 
@@ -138,7 +142,7 @@ def test_chunks_of_steps_when_the_projections_would_hold_too_much(monkeypatch):
     monkeypatch.setattr(importlib.import_module("minigrad.compiler.projection"),
                         "PROJECTED_BYTES", 800)  # three steps of this LSTM (256 bytes each)
     fn, params, xs = unrolled(LSTM)
-    text = agree(fn, params, True, xs)
+    text = agree(fn, params, ALL, xs)
     forward = text.split("\nbackward")[0]
     assert "xW_t0..t2 = x_t0..t2 @ W[0:3]" in forward
     assert "xW_t3..t5 = x_t3..t5 @ W[0:3]" in forward
@@ -187,7 +191,7 @@ def near_misses():
 @pytest.mark.parametrize("case", list(near_misses()[0]))
 def test_near_misses_are_left_alone(case):
     cases, leaves = near_misses()
-    text = agree(cases[case], leaves, True)
+    text = agree(cases[case], leaves, ALL)
     assert PROJECTED not in text and "_steps" not in text
 
 
@@ -203,7 +207,7 @@ def test_a_weight_that_is_also_an_output():
                 h = mg.tanh(mg.concat([xs[t], h]).named("X") @ W)
         return h, W
 
-    text = agree(fn, [W], True, xs)
+    text = agree(fn, [W], ALL, xs)
     assert "v_steps @ W[0:2]" in text
     assert "X_t1 = concat(xs[1], tanh_t0" in text  # the backward reads X
 
@@ -228,7 +232,7 @@ def left_operand(layout, x, h):
     return mg.concat(parts)
 
 
-@pytest.mark.parametrize("fuse", [{"inputs"}, True], ids=["alone", "with the others"])
+@pytest.mark.parametrize("fuse", [{"inputs"}, ALL], ids=["alone", "with the others"])
 @given(recurrences())
 def test_random_recurrences_equal_eager(fuse, case):
     T, B, p, q, layout, x_grad, act, seed = case
