@@ -210,13 +210,12 @@ class Plan(_Replay, _Traced):
         # is the traced graph's, whose VJPs read the values as traced
         forward_ops = ops
         if fuse & GRAPH_PASSES.keys():
-            def new_node(prim: Any, inputs: tuple, params: Any, shape: tuple,
-                         dtype: np.dtype, label: str) -> int:
+            def new_value(shape: tuple, dtype: np.dtype, label: str) -> int:
                 return new_slot(shape, dtype, name=label)
 
             for pass_name, rewrite in GRAPH_PASSES.items():
                 if pass_name in fuse:
-                    forward_ops = rewrite(Graph(forward_ops, self.values, labels, new_node))
+                    forward_ops = rewrite(Graph(forward_ops, self.values, labels, new_value))
             self.node_slots |= {out for *_, out in forward_ops}
         # the outputs a gradient comes back through: results that depend on a value
         # requiring grad (an argument or captured tensor returned as is is itself)
