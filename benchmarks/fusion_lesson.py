@@ -131,8 +131,9 @@ def page(times: dict[tuple[int, str], dict], sizes: list[str], rounds: int) -> s
         "",
         f"Made by `python -m benchmarks.fusion_lesson` on {time.strftime('%Y-%m-%d')}, "
         f"{machine()}; the median of each step, each stage in a fresh process, the best of "
-        f"{rounds} rounds that interleave the stages in time. This machine's speed drifts by "
-        "20-50% between minutes: read a difference under 5% as none.",
+        f"{rounds} rounds that interleave the stages in time, in turn forward and backward. "
+        "This machine's speed drifts by 20-50% between minutes: read a difference under 5% "
+        "as none.",
         "",
         "| passes on | " + " | ".join(f"W2-{s} ms ({w.SIZES[s].B}x{w.SIZES[s].p}x"
                                         f"{w.SIZES[s].q}, T={w.SIZES[s].T})" for s in sizes)
@@ -153,7 +154,7 @@ def page(times: dict[tuple[int, str], dict], sizes: list[str], rounds: int) -> s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--sizes", default="M,L")
     parser.add_argument("-o", "--output", type=Path, default=PAGE)
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # the worker
@@ -163,9 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = args.sizes.split(",")
     times: dict[tuple[int, str], dict] = {}
-    for _ in range(args.rounds):
+    order = list(range(len(stages())))
+    for round_number in range(args.rounds):
         for s in sizes:
-            for k in range(len(stages())):
+            for k in order if round_number % 2 == 0 else order[::-1]:
                 run = measure_in_fresh_process(k, s, args.repeats)
                 if (k, s) not in times or run["median"] < times[k, s]["median"]:
                     times[k, s] = run

@@ -103,9 +103,10 @@ LOWERING_PASSES = {"buffers": buffers_pass}
 #: Every pass, by name (``mg.compile(fn, fuse={"join", "weights"})`` picks some).
 PASSES = {**GRAPH_PASSES, **SCHEDULE_PASSES, **LOWERING_PASSES}
 #: The passes ``fuse=True`` runs: all but ``inputs``, which is asked for by name. On a
-#: 2-core CPU it measured no faster at the benchmark's M and L (OpenBLAS already runs a
-#: step's 64-row GEMM at 205-235 GFLOP/s) and it holds a chunk of projections through the
-#: recurrence (3 MiB more at the memory benchmark's peak); see docs/fusion.md.
+#: 2-core CPU it measured no faster at the benchmark's M and L (at L from 2% faster to 9%
+#: slower; OpenBLAS already runs a step's 64-row GEMM at 205-235 GFLOP/s) and it holds a
+#: chunk of projections through the recurrence (3 MiB more at the memory benchmark's
+#: peak); see docs/fusion.md.
 DEFAULT_PASSES = frozenset(PASSES) - {"inputs"}
 
 

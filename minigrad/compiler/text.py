@@ -15,6 +15,8 @@ from typing import Any
 #: Binary ops printed as operators.
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 _STEP = re.compile(r"t=(\d+)")
+#: The kinds of step that call a function (the others free, alias or rename).
+CALLS = frozenset({"op", "join", "dense", "vjp", "stacked"})
 #: The end of a line whose result the buffers pass writes into an array of the plan's pool.
 KEPT = "  # out= an array of the pool"
 
@@ -65,9 +67,10 @@ def render(plan_name: str, names: list[str], forward: list[tuple],
             name = f"({name})"
         return "d" + name if i < 2 * n else name + ".shape"
 
-    lines = [f"{plan_name}: {len(forward)} forward steps, "
-             f"{sum(step[0] != 'rename' for b in backwards for step in b)} backward steps",
-             "forward:"]
+    backward = [step for b in backwards for step in b if step[0] != "rename"]
+    calls = sum(step[0] in CALLS for step in (*forward, *backward))
+    lines = [f"{plan_name}: {len(forward)} forward steps, {len(backward)} backward steps "
+             f"({calls} calls)", "forward:"]
     lines += ["  " + _forward_line(step, entry) for step in forward]
     for k, steps in enumerate(backwards, 1):
         lines.append("backward:" if len(backwards) == 1 else f"backward, group {k}:")

@@ -239,3 +239,15 @@ def test_the_weights_pass_makes_several_gemms_when_the_steps_hold_too_much(monke
     gemms = [line for line in str(step.plans[-1]).splitlines() if "one GEMM" in line]
     assert len(gemms) >= 3 and gemms[0].lstrip().startswith("dW = stack(")
     assert all(line.lstrip().startswith("dW += stack(") for line in gemms[1:])
+
+
+def test_the_summary_line_counts_the_calls_a_replay_makes():
+    """Issue #37's noise-free measure: a renamed gradient and a release call nothing."""
+    x = mg.tensor(np.ones(3), requires_grad=True)
+    texts = []
+    for fn in (lambda x: (x * 2).sum(), lambda x: (x + 2).sum()):
+        step = mg.compile(fn)
+        step(x).backward()
+        texts.append(str(step.plans[-1]).splitlines()[0])
+    assert texts[0].endswith(": 2 forward steps, 2 backward steps (4 calls)")
+    assert texts[1].endswith(": 2 forward steps, 1 backward steps (3 calls)")  # add: renamed
