@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -30,29 +31,34 @@ KEPT = 2
 
 
 class Pool:
-    """A plan's reusable arrays, by shape and dtype."""
+    """A plan's reusable arrays, by shape and dtype. Replays of one plan in two threads
+    share it: an array is looked at and handed out under a lock, so that two threads
+    never both find it free."""
 
-    __slots__ = ("arrays",)
+    __slots__ = ("arrays", "lock")
 
     def __init__(self) -> None:
         self.arrays: dict[tuple, list[np.ndarray]] = {}
+        self.lock = threading.Lock()
 
     def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An array of ``shape`` and ``dtype`` that no one else holds: a kept one, or a
         new one (kept if fewer than ``KEPT`` are)."""
-        kept = self.arrays.setdefault((shape, dtype), [])
-        for array in kept:
-            # the list's reference, this loop's and getrefcount's own: nobody else's
-            if sys.getrefcount(array) == 3:
-                return array
-        array = np.empty(shape, dtype)
-        if len(kept) < KEPT:
-            kept.append(array)
-        return array
+        with self.lock:
+            kept = self.arrays.setdefault((shape, dtype), [])
+            for array in kept:
+                # the list's reference, this loop's and getrefcount's own: nobody else's
+                if sys.getrefcount(array) == 3:
+                    return array
+            array = np.empty(shape, dtype)
+            if len(kept) < KEPT:
+                kept.append(array)
+            return array
 
     def clear(self) -> None:
         """Let every array go (those in use stay with their users)."""
-        self.arrays.clear()
+        with self.lock:
+            self.arrays.clear()
 
 
 class Into:

@@ -75,3 +75,35 @@ def test_a_gradient_kept_in_grad_is_not_overwritten_by_the_next_backward():
     step(*xs).backward()
     np.testing.assert_array_equal(first, kept)
     np.testing.assert_allclose(np.asarray(W.grad), kept, rtol=1e-12)
+
+
+def test_replays_in_two_threads_at_once_give_each_call_its_own_numbers():
+    """Both threads replay one plan and share its pool: no array is handed to both."""
+    import threading
+
+    rng = np.random.default_rng(3)
+    model = LSTM(2, 3, rng=rng)
+    params = model.parameters()
+
+    def loss_fn(xs):
+        hs, _ = model.unroll(xs)
+        return (hs[-1] ** 2).sum()
+
+    step = mg.compile(loss_fn)
+    inputs = [rng.normal(size=(5, 2, 2)) for _ in range(2)]
+    want = [[g.data for g in mg.grad(loss_fn(x), params)] for x in inputs]
+    step(inputs[0])  # the trace, before the threads
+    wrong = []
+
+    def replay(k):
+        for _ in range(50):
+            got = [g.data for g in mg.grad(step(inputs[k]), params)]
+            if not all(np.allclose(g, w, rtol=1e-12, atol=1e-12) for g, w in zip(got, want[k])):
+                wrong.append(k)
+
+    threads = [threading.Thread(target=replay, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong
