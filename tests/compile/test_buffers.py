@@ -42,10 +42,10 @@ def test_outputs_kept_by_the_caller_are_never_overwritten():
     assert not step.plans[-1].pool.arrays  # and nothing is kept between calls
 
 
-def test_two_calls_then_their_two_backwards_give_each_call_s_gradients():
-    """The first call's saved arrays are still held by its pending backward when the
-    second call runs: the pool must give the second call new arrays."""
-    rng = np.random.default_rng(1)
+def compiled_lstm(seed, steps):
+    """A compiled LSTM loss, traced, its parameters, two inputs and each one's eager
+    gradients."""
+    rng = np.random.default_rng(seed)
     model = LSTM(2, 3, rng=rng)
     params = model.parameters()
 
@@ -54,9 +54,16 @@ def test_two_calls_then_their_two_backwards_give_each_call_s_gradients():
         return (hs[-1] ** 2).sum()
 
     step = mg.compile(loss_fn)
-    xs = [rng.normal(size=(4, 2, 2)) for _ in range(2)]
-    want = [[g.data for g in mg.grad(loss_fn(x), params)] for x in xs]
-    step(xs[0])  # the trace
+    inputs = [rng.normal(size=(steps, 2, 2)) for _ in range(2)]
+    want = [[g.data for g in mg.grad(loss_fn(x), params)] for x in inputs]
+    step(inputs[0])  # the trace
+    return step, params, inputs, want
+
+
+def test_two_calls_then_their_two_backwards_give_each_call_s_gradients():
+    """The first call's saved arrays are still held by its pending backward when the
+    second call runs: the pool must give the second call new arrays."""
+    step, params, xs, want = compiled_lstm(1, 4)
     losses = [step(x) for x in xs]
     for loss, grads in zip(losses, want):
         for got, w in zip(mg.grad(loss, params), grads):
@@ -81,18 +88,7 @@ def test_replays_in_two_threads_at_once_give_each_call_its_own_numbers():
     """Both threads replay one plan and share its pool: no array is handed to both."""
     import threading
 
-    rng = np.random.default_rng(3)
-    model = LSTM(2, 3, rng=rng)
-    params = model.parameters()
-
-    def loss_fn(xs):
-        hs, _ = model.unroll(xs)
-        return (hs[-1] ** 2).sum()
-
-    step = mg.compile(loss_fn)
-    inputs = [rng.normal(size=(5, 2, 2)) for _ in range(2)]
-    want = [[g.data for g in mg.grad(loss_fn(x), params)] for x in inputs]
-    step(inputs[0])  # the trace, before the threads
+    step, params, inputs, want = compiled_lstm(3, 5)  # traced before the threads
     wrong = []
 
     def replay(k):
