@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..lazy import _tiles
 from .buffers import buffers_pass
+from .products import products_pass
 from .projection import inputs_pass
 
 if TYPE_CHECKING:
@@ -39,15 +40,20 @@ class Decisions:
     """What the passes decided for one group's backward schedule, before it is written:
     the gradients to join from their slices (``joins``), and the VJPs, by (sweep step,
     pass), whose gradient can take its node's gradient's name (``renamable``) or skip
-    the gradient door (``exact``), and the weights whose gradient is one GEMM over the
-    steps (``stacked``: weight -> its VJPs). With no pass run, every VJP is called,
-    through the door: the plain lowering of the eager sweep."""
+    the gradient door (``exact``), the weights whose gradient is one GEMM over the
+    steps (``stacked``: weight -> its VJPs), and the matmul VJPs whose lazy product is
+    one GEMM where it is needed (``direct``, ``blocks``, ``dense_now``). With no pass
+    run, every VJP is called, through the door: the plain lowering of the eager sweep."""
 
-    def __init__(self) -> None:
+    def __init__(self, made_dense: list[bool]) -> None:
+        self.made_dense = made_dense  # per sweep step: the probe saw its gradient lazy
         self.joins: dict[int, tuple[int, list]] = {}
         self.renamable: set[tuple[int, int]] = set()
         self.exact: set[tuple[int, int]] = set()
         self.stacked: dict[int, list[tuple[int, int]]] = {}
+        self.direct: set[tuple[int, int]] = set()  # see products_pass
+        self.blocks: dict[int, tuple[int, int]] = {}
+        self.dense_now: set[int] = set()
 
 
 def rename_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
@@ -96,7 +102,7 @@ GRAPH_PASSES = {"inputs": inputs_pass}
 #: function of the plan, the group, what the probe saw and what the passes before it
 #: decided.
 SCHEDULE_PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass,
-                   "weights": weights_pass}
+                   "weights": weights_pass, "products": products_pass}
 #: The choices of how the schedules are lowered, by name: each is a function of the plan
 #: giving what the lowering uses (the buffers pass: the pool its large results go into).
 LOWERING_PASSES = {"buffers": buffers_pass}

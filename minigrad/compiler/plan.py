@@ -22,11 +22,12 @@ from ..tensor import (
 )
 from . import text as plan_text
 from .buffers import buffers_pass
+from .forward import plan_forward
 from .lower import lower
 from .passes import GRAPH_PASSES, PASSES
 from .projection import Graph
 from .replay import _Replay
-from .schedule import plan_backward, plan_forward, plan_sweep, probe
+from .schedule import plan_backward, plan_sweep, probe
 
 
 class _Value:

@@ -1,7 +1,8 @@
-"""The schedules of a plan: the eager sweep's decisions made once (:func:`plan_sweep`),
-the forward schedule and its releases (:func:`plan_forward`), a probe that runs the sweep
-on the traced values (:func:`probe`), and the backward schedule written from what the
-passes (:mod:`~minigrad.compiler.passes`) decided (:func:`plan_backward`)."""
+"""The backward schedules of a plan: the eager sweep's decisions made once
+(:func:`plan_sweep`), a probe that runs the sweep on the traced values (:func:`probe`),
+and the backward schedule written from what the passes
+(:mod:`~minigrad.compiler.passes`) decided (:func:`plan_backward`). The forward schedule
+is :mod:`~minigrad.compiler.forward`'s."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ..autograd import _accumulate, fits, through_door
 from ..lazy import LAZY, Product, Scattered
-from ..primitive import STOP_GRADIENT, Primitive
+from ..primitive import Primitive
 from ..tensor import (
     Tensor,
 )
@@ -21,6 +22,7 @@ from . import buffers
 from .buffers import pooled, stacked_gemm, stacked_gemm_into
 from .lower import ADD, ALIAS, ASSIGN, FREE, _checked, _dense, _join, lower
 from .passes import SCHEDULE_PASSES, Decisions
+from .products import Selection, block_function, left_gradient
 from .replay import _called_through_plan, _hand_over
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ class _Seen(NamedTuple):
     exact: bool
     identity: bool
     scattered_at: Any  # the index, for ``g`` scattered into a slice of zeros
+    product: bool  # a lazy matrix product of the input's dtype (a matmul's gradient)
+    selected: Any  # the index a selecting VJP (concat's) took of a lazy product ``g``
 
 
 def plan_sweep(plan: Plan, group: _Group, ops: list[tuple], needs_grad: list[bool],
@@ -77,48 +81,6 @@ def plan_sweep(plan: Plan, group: _Group, ops: list[tuple], needs_grad: list[boo
     return group
 
 
-def plan_forward(plan: Plan, ops: list[tuple]) -> None:
-    """The forward schedules, with the graph (a result goes after its last use unless
-    a VJP reads it) and without (after its last use)."""
-    last_use: dict[int, int] = {}
-    for index, (_, inputs, _, _) in enumerate(ops):
-        for i in inputs:
-            last_use[i] = index
-    gone_recording: list[list[int]] = [[] for _ in ops]
-    gone_inference: list[list[int]] = [[] for _ in ops]
-    for i, index in last_use.items():
-        if (i in plan.node_slots and i not in plan.output_slots
-                and plan.values[i].worth_freeing):
-            gone_inference[index].append(i)
-            if i not in plan.saved:
-                gone_recording[index].append(i)
-    recording_steps: list[tuple] = []
-    plan._inference_steps: list[tuple] = []
-    plan.forward_text: list[tuple] = []  # the recording schedule, for str(plan)
-    for (prim, inputs, params, out), recording, inference in zip(
-            ops, gone_recording, gone_inference):
-        if prim is STOP_GRADIENT:
-            step: list[tuple] = [(ALIAS, None, inputs[0], out)]
-            plan.forward_text.append(("alias", inputs[0], out))
-        else:
-            forward = pooled(plan.pool, prim.name, params, plan.values[out].shape,
-                             plan.values[out].dtype, [plan.values[i].dtype for i in inputs])
-            plan.forward_text.append(("op", prim.name, inputs, params, out, forward is not None))
-            if forward is None:
-                forward = functools.partial(prim.forward, **params) if params else prim.forward
-            step = [(ASSIGN, forward, inputs, out)]
-            if not plan.values[out].shape:  # reductions may give NumPy scalars
-                step.append((ASSIGN, np.asarray, (out,), out))
-        recording_steps += step
-        plan._inference_steps += step
-        if recording:
-            recording_steps.append((FREE, None, tuple(recording), None))
-            plan.forward_text.append(("free", tuple(recording)))
-        if inference:
-            plan._inference_steps.append((FREE, None, tuple(inference), None))
-    plan.forward_recording = lower(recording_steps, f"{plan.name}, forward")
-
-
 def probe(plan: Plan, group: _Group, arguments: list[Tensor]) -> tuple[list[bool], dict]:
     """Run the sweep once on the traced values, as the eager sweep would, and note
     which nodes' gradients arrive lazy and must be made dense, and for each VJP what
@@ -145,8 +107,11 @@ def probe(plan: Plan, group: _Group, arguments: list[Tensor]) -> tuple[list[bool
                 gx = vjp(*args)
                 scattered = (type(gx) is Scattered and len(gx.pieces) == 1
                              and gx.pieces[0][1] is g and gx.pieces[0][2])
+                selected = (vjp(Selection(g.shape), *args[1:])
+                            if selects and type(g) is Product else None)
                 seen[index, p] = _Seen(fits(gx, x), gx is g,
-                                       gx.pieces[0][0] if scattered else None)
+                                       gx.pieces[0][0] if scattered else None,
+                                       type(gx) is Product and gx.dtype == x.dtype, selected)
                 gx = through_door(gx, x, name)
                 if target in grads:
                     _accumulate(grads, owned, target, grads[target], gx, x.dtype)
@@ -166,7 +131,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     name), or nothing for a slice joined later; then release what is read for the
     last time."""
     n = plan.size
-    decided = Decisions()
+    decided = Decisions(made_dense)
     for name, run in SCHEDULE_PASSES.items():
         if name in plan.fuse:
             decided = run(plan, group, seen, decided)
@@ -185,15 +150,20 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     held_bytes = dict.fromkeys(decided.stacked, 0)
     # a weight computed inside whose gradient is only stacked GEMMs is an array already
     stacked_only = {t for t, ats in decided.stacked.items() if len(ats) == received[t]}
+    blocks: dict[int, tuple] = {}  # a value -> the held (g, W) of its product, and theirs
     steps: list[tuple] = []
     for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
         if held.get(out):  # a weight computed inside: its gradient is complete here
             _stacked_step(plan, out, held[out], steps, text, where, reached)
             held[out], held_bytes[out] = [], 0
         g = where.get(out, n + out)
-        if out in joins:
+        if out in blocks:  # its inputs' gradients are blocks of a product, made here
+            _block_steps(plan, passes, seen, index, blocks.pop(out), steps, text, where,
+                         reached)
+            passes = ()
+        elif out in joins:
             _join_step(plan, joins[out], where, g, steps, text)
-        elif made_dense[index] and out not in stacked_only:
+        elif made_dense[index] and out not in stacked_only and out not in decided.dense_now:
             steps.append((ASSIGN, functools.partial(_dense, dtype=plan.values[out].dtype),
                           (g,), g))
             text.append(("dense", g))
@@ -210,8 +180,17 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                     _stacked_step(plan, target, held[target], steps, text, where, reached)
                     held[target], held_bytes[target] = [], 0
                 continue
+            if target in decided.blocks and decided.blocks[target] == (index, p):
+                holds = _hold(plan, (g, reads[1]))  # multiplied at target's step
+                steps += [(ALIAS, None, entry, hold) for entry, hold in zip((g, reads[1]), holds)]
+                blocks[target] = (holds, (g, reads[1]))
+                continue
             first = target not in reached
             reached.add(target)
+            if (index, p) in decided.direct:
+                steps.append((ASSIGN, left_gradient, (g, reads[1]), n + target))
+                text.append(("product", g, reads[1], n + target, None, True))
+                continue
             if (index, p) in decided.renamable and first:
                 if g not in renamed and out not in summed:
                     where[target] = g
@@ -251,6 +230,21 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         Primitive(f"{plan.name}[{k}]", _called_through_plan,
                   functools.partial(_hand_over, k, group.marker))
         for k in range(len(group.outputs))]
+
+
+def _block_steps(plan: Plan, passes: tuple, seen: dict, index: int, held: tuple,
+                 steps: list, text: list, where: dict[int, int], reached: set[int]) -> None:
+    """For a node that selects blocks of its lazy product gradient ``g @ W.T`` (``held``:
+    the entries keeping ``g`` and ``W``, and theirs), each input's block as one GEMM, then
+    the release of ``g`` and ``W``."""
+    holds, entries = held
+    for p, (_, target) in enumerate(passes):
+        first = target not in reached
+        reached.add(target)
+        block, into = seen[index, p].selected, where.get(target, plan.size + target)
+        steps.append((ASSIGN if first else ADD, block_function(block), holds, into))
+        text.append(("product", *entries, into, block, first))
+    steps.append((FREE, None, holds, None))
 
 
 def _join_step(plan: Plan, join: tuple[int, list], where: dict[int, int], into: int,

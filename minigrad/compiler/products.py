@@ -1,0 +1,88 @@
+"""The products pass (``fuse={"products"}``): the gradient of a 2-D matmul's left operand,
+``g @ W.T``, computed in one call where it is needed, and only the columns that are.
+
+The eager sweep keeps that gradient lazy (:class:`~minigrad.lazy.Product`) so that
+``concat``'s VJP, which selects a block of its columns, multiplies only that block: an
+LSTM's ``X_t = concat([x_t, h])`` never computes ``x_t``'s gradient when ``x_t`` needs
+none. A replay of the eager sweep pays for that in calls: the matmul's VJP makes the lazy
+product, concat's VJP slices it, and the step of ``h`` makes it dense, three Python calls
+and two objects for one GEMM. With the probe's view of the sweep known at plan time, the
+plan makes the GEMM of the block itself, ``dh = dZ @ W[p:].T``, at the step of the node
+that selects it, and a product that is made dense anyway at once, ``g @ W.T``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .passes import Decisions
+    from .plan import Plan, _Group
+
+
+class Selection:
+    """What the probe gives a selecting VJP (``concat``'s) in place of a lazy product, to
+    learn the index it takes: ``g[index]`` returns ``index``."""
+
+    __slots__ = ("shape", "ndim")
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape, self.ndim = shape, len(shape)
+
+    def __getitem__(self, index: Any) -> Any:
+        return index
+
+
+def products_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
+    """Which matmul VJPs (for the left operand ``X``, the only gradient ``X`` receives)
+    become one GEMM: at the step of ``X``'s node when that node only selects blocks of
+    its gradient (``decided.blocks``: ``X -> the VJP``), or at once when ``X``'s gradient
+    is made dense anyway (``decided.direct``); ``decided.dense_now`` holds the values
+    whose gradient is then an array already."""
+    received = Counter(target for step in group.sweep for _, target in step[5])
+    step_of = {step[0]: index for index, step in enumerate(group.sweep)}
+    for index, (_, name, _, _, _, passes, _) in enumerate(group.sweep):
+        if name != "matmul":
+            continue
+        for p, (_, target) in enumerate(passes):
+            found = seen[index, p]
+            if not (group.positions[index, p] == 0 and found.product and found.exact
+                    and received[target] == 1 and target not in group.outputs):
+                continue
+            at = step_of.get(target)
+            if at is None or decided.made_dense[at]:
+                decided.direct.add((index, p))
+                decided.dense_now.add(target)
+                continue
+            selecting = group.sweep[at][5]
+            taken = [seen[at, k] for k in range(len(selecting))]
+            if taken and all(t.selected is not None and t.product and t.exact
+                             for t in taken):
+                decided.blocks[target] = (index, p)
+                decided.dense_now |= {t for _, t in selecting if received[t] == 1}
+    return decided
+
+
+def left_gradient(g: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``g @ w.T``: a matmul's gradient for its left operand."""
+    return np.matmul(g, w.T)
+
+
+def block_gradient(index: tuple, g: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(g @ w.T)[index]`` for an index of at most two slices, multiplying only that
+    block: ``g[rows] @ w[columns].T``."""
+    rows, columns = (*index, slice(None))[:2]
+    return np.matmul(g[rows], w[columns].T)
+
+
+def block_function(index: Any) -> Any:
+    """The step function for the block ``index`` of a product's gradient."""
+    index = index if isinstance(index, tuple) else (index,)
+    if len(index) == 2 and index[0] == slice(None):
+        columns = index[1]
+        return lambda g, w: np.matmul(g, w[columns].T)
+    return functools.partial(block_gradient, index)
