@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..lazy import _tiles
 from .buffers import buffers_pass
+from .merge import merge_pass
 from .products import products_pass
 from .projection import inputs_pass
 
@@ -96,8 +97,12 @@ def weights_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> D
 
 
 #: The rewrites of the traced graph, by name, in the order they run: each is a function
-#: of the graph (:class:`~minigrad.compiler.projection.Graph`) giving its new ops.
-GRAPH_PASSES = {"inputs": inputs_pass}
+#: of the graph (:class:`~minigrad.compiler.projection.Graph`) giving its new ops. The
+#: backward sweeps the rewritten graph, but for the rewrites in :data:`FORWARD_ONLY`.
+GRAPH_PASSES = {"merge": merge_pass, "inputs": inputs_pass}
+#: The graph passes that rewrite how the forward computes the traced values and leave
+#: the backward as traced (``inputs``: its ``matmul_add`` steps have no VJP).
+FORWARD_ONLY = frozenset({"inputs"})
 #: The optimisations of a backward schedule, by name, in the order they run: each is a
 #: function of the plan, the group, what the probe saw and what the passes before it
 #: decided.

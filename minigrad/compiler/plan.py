@@ -24,7 +24,7 @@ from . import text as plan_text
 from .buffers import buffers_pass
 from .forward import plan_forward
 from .lower import lower
-from .passes import GRAPH_PASSES, PASSES
+from .passes import FORWARD_ONLY, GRAPH_PASSES, PASSES
 from .projection import Graph
 from .replay import _Replay
 from .schedule import plan_backward, plan_sweep, probe
@@ -208,15 +208,19 @@ class Plan(_Replay, _Traced):
                 self._captured_state.append((t.data.shape, t.data.dtype, t.requires_grad))
             del t
         # the graph passes rewrite how the forward computes its values; the backward
-        # is the traced graph's, whose VJPs read the values as traced
+        # sweeps the rewritten graph, but for the rewrites of the forward only, after
+        # which the VJPs read the values as traced
         forward_ops = ops
         if fuse & GRAPH_PASSES.keys():
-            def new_value(shape: tuple, dtype: np.dtype, label: str) -> int:
-                return new_slot(shape, dtype, name=label)
+            def new_value(shape: tuple, dtype: np.dtype, label: str, grad: bool) -> int:
+                return new_slot(shape, dtype, grad=grad, name=label)
 
+            returned_slots = frozenset(self.output_slots)
             for pass_name, rewrite in GRAPH_PASSES.items():
                 if pass_name in fuse:
-                    forward_ops = rewrite(Graph(forward_ops, self.values, labels, new_value))
+                    forward_ops = rewrite(Graph(forward_ops, self.values, labels, new_value,
+                                                needs_grad, returned_slots))
+                    ops = ops if pass_name in FORWARD_ONLY else forward_ops
             self.node_slots |= {out for *_, out in forward_ops}
         # the outputs a gradient comes back through: results that depend on a value
         # requiring grad (an argument or captured tensor returned as is is itself)

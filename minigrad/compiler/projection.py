@@ -55,14 +55,17 @@ _STEP = re.compile(r"^(.*)_t(\d+)$")
 
 class Graph(NamedTuple):
     """The traced graph as the plan builds it: ``ops`` (``(primitive, input slots,
-    params, output slot)`` in trace order), each slot's shape and dtype (``values``) and
-    name (``labels``), and ``new_value(shape, dtype, label) -> slot``, which adds a slot
-    for a value a new op computes."""
+    params, output slot)`` in trace order), each slot's shape and dtype (``values``),
+    name (``labels``) and whether a gradient flows to it (``needs_grad``), the slots
+    the function returns (``outputs``), and ``new_value(shape, dtype, label, grad) ->
+    slot``, which adds a slot for a value a new op computes."""
 
     ops: list[tuple]
     values: list[Any]
     labels: list[str]
-    new_value: Callable[[tuple, np.dtype, str], int]
+    new_value: Callable[[tuple, np.dtype, str, bool], int]
+    needs_grad: list[bool]
+    outputs: frozenset[int]
 
 
 def inputs_pass(graph: Graph) -> list[tuple]:
@@ -125,7 +128,7 @@ def _rewrite(graph: Graph, weight: int, matmuls: list[int], layouts: list[tuple]
     new: list[tuple] = []
 
     def node(prim: Any, inputs: tuple, params: dict | None, shape: tuple, label: str) -> int:
-        slot = graph.new_value(shape, values[weight].dtype, label)
+        slot = graph.new_value(shape, values[weight].dtype, label, False)
         new.append((prim, inputs, params, slot))
         return slot
 
