@@ -19,6 +19,8 @@ ASSIGN = 0  # b[out] = fn(b[args[0]], b[args[1]], ...)
 ADD = 1  # b[out] += fn(...), as the eager sweep accumulates (_accumulate)
 ALIAS = 2  # b[out] = b[args]: a gradient passed on unchanged (add, broadcast)
 FREE = 3  # b[i] = None for i in args: released after its last use
+IADD = 4  # b[out] += fn(...) (b[args[0]] for no fn): added in place into the private
+# array an ADD made
 
 
 
@@ -44,6 +46,8 @@ def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
             lines.append("    " + " = ".join(f"b[{i}]" for i in args) + " = None")
         elif kind == ALIAS:
             lines.append(f"    b[{out}] = b[{args}]")
+        elif fn is None:
+            lines.append(f"    b[{out}] += b[{args[0]}]")
         else:
             name = names.get(id(fn))
             if name is None:
@@ -51,6 +55,7 @@ def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
                 env[name] = fn
             call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
             lines.append(f"    b[{out}] = {call}" if kind == ASSIGN else
+                         f"    b[{out}] += {call}" if kind == IADD else
                          f"    _accumulate(b, owned, {out}, b[{out}], {call}, dtypes[{out}])")
     lines.append("    return None")
     exec(builtins.compile("\n".join(lines), f"<{label}>", "exec"), env)
@@ -59,9 +64,9 @@ def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
 
 def interpret(steps: list[tuple]) -> Callable[[list, list, set], None]:
     """A schedule run by a loop over its steps (see :func:`lower`)."""
-    program = [(kind, fn, (itemgetter(*args) if len(args) > 1 else
-                           itemgetter(slice(args[0], args[0] + 1))) if kind <= ADD else args,
-                out) for kind, fn, args, out in steps]
+    program = [(kind, fn or _itself, (itemgetter(*args) if len(args) > 1 else
+                           itemgetter(slice(args[0], args[0] + 1)))
+                if kind in (ASSIGN, ADD, IADD) else args, out) for kind, fn, args, out in steps]
 
     def replay(b: list, dtypes: list, owned: set) -> None:
         for kind, fn, take, out in program:
@@ -72,10 +77,16 @@ def interpret(steps: list[tuple]) -> Callable[[list, list, set], None]:
             elif kind == FREE:
                 for i in take:
                     b[i] = None
+            elif kind == IADD:
+                b[out] += fn(*take(b))
             else:
                 _accumulate(b, owned, out, b[out], fn(*take(b)), dtypes[out])
     return replay
 
+
+
+def _itself(g: Any) -> Any:
+    return g
 
 
 def _checked(vjp: Any, x: Any, op: str, *args: Any) -> Any:

@@ -55,6 +55,7 @@ class Decisions:
         self.direct: set[tuple[int, int]] = set()  # see products_pass
         self.blocks: dict[int, tuple[int, int]] = {}
         self.dense_now: set[int] = set()
+        self.in_place: set[tuple[int, int]] = set()  # see inplace_pass
 
 
 def rename_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
@@ -96,6 +97,14 @@ def weights_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> D
     return decided
 
 
+def inplace_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> Decisions:
+    """Where a gradient is a sum, the VJPs whose gradient is an array are added in place
+    (``b[7] += ...``) once an addition has made the sum a private array, without the
+    general addition's checks (``autograd._accumulate``, 0.3-0.5 us a call)."""
+    decided.in_place = {at for at, found in seen.items() if found.array}
+    return decided
+
+
 #: The rewrites of the traced graph, by name, in the order they run: each is a function
 #: of the graph (:class:`~minigrad.compiler.projection.Graph`) giving its new ops. The
 #: backward sweeps the rewritten graph, but for the rewrites in :data:`FORWARD_ONLY`.
@@ -107,7 +116,7 @@ FORWARD_ONLY = frozenset({"inputs"})
 #: function of the plan, the group, what the probe saw and what the passes before it
 #: decided.
 SCHEDULE_PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass,
-                   "weights": weights_pass, "products": products_pass}
+                   "weights": weights_pass, "products": products_pass, "inplace": inplace_pass}
 #: The choices of how the schedules are lowered, by name: each is a function of the plan
 #: giving what the lowering uses (the buffers pass: the pool its large results go into).
 LOWERING_PASSES = {"buffers": buffers_pass}

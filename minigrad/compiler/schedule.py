@@ -18,12 +18,12 @@ from ..primitive import Primitive
 from ..tensor import (
     Tensor,
 )
-from . import buffers
-from .buffers import pooled, stacked_gemm, stacked_gemm_into
-from .lower import ADD, ALIAS, ASSIGN, FREE, _checked, _dense, _join, lower
+from . import steps as compound
+from .lower import ADD, ALIAS, ASSIGN, FREE, IADD, _checked, _dense, lower
 from .passes import SCHEDULE_PASSES, Decisions
-from .products import Selection, block_function, left_gradient
+from .products import Selection, left_gradient
 from .replay import _called_through_plan, _hand_over
+from .steps import block_steps, hold, join_step, stacked_step
 
 if TYPE_CHECKING:
     from .plan import Plan, _Group
@@ -37,6 +37,7 @@ class _Seen(NamedTuple):
     scattered_at: Any  # the index, for ``g`` scattered into a slice of zeros
     product: bool  # a lazy matrix product of the input's dtype (a matmul's gradient)
     selected: Any  # the index a selecting VJP (concat's) took of a lazy product ``g``
+    array: bool  # an array, once through the gradient door
 
 
 def plan_sweep(plan: Plan, group: _Group, ops: list[tuple], needs_grad: list[bool],
@@ -111,7 +112,8 @@ def probe(plan: Plan, group: _Group, arguments: list[Tensor]) -> tuple[list[bool
                             if selects and type(g) is Product else None)
                 seen[index, p] = _Seen(fits(gx, x), gx is g,
                                        gx.pieces[0][0] if scattered else None,
-                                       type(gx) is Product and gx.dtype == x.dtype, selected)
+                                       type(gx) is Product and gx.dtype == x.dtype, selected,
+                                       type(through_door(gx, x, name)) is np.ndarray)
                 gx = through_door(gx, x, name)
                 if target in grads:
                     _accumulate(grads, owned, target, grads[target], gx, x.dtype)
@@ -151,18 +153,19 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     # a weight computed inside whose gradient is only stacked GEMMs is an array already
     stacked_only = {t for t, ats in decided.stacked.items() if len(ats) == received[t]}
     blocks: dict[int, tuple] = {}  # a value -> the held (g, W) of its product, and theirs
+    added: set[int] = set()  # the entries a gradient was added to: private arrays now
     steps: list[tuple] = []
     for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
         if held.get(out):  # a weight computed inside: its gradient is complete here
-            _stacked_step(plan, out, held[out], steps, text, where, reached)
+            stacked_step(plan, out, held[out], steps, text, where, reached)
             held[out], held_bytes[out] = [], 0
         g = where.get(out, n + out)
         if out in blocks:  # its inputs' gradients are blocks of a product, made here
-            _block_steps(plan, passes, seen, index, blocks.pop(out), steps, text, where,
+            block_steps(plan, passes, seen, index, blocks.pop(out), steps, text, where,
                          reached)
             passes = ()
         elif out in joins:
-            _join_step(plan, joins[out], where, g, steps, text)
+            join_step(plan, joins[out], where, g, steps, text)
         elif made_dense[index] and out not in stacked_only and out not in decided.dense_now:
             steps.append((ASSIGN, functools.partial(_dense, dtype=plan.values[out].dtype),
                           (g,), g))
@@ -172,16 +175,16 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
             if out in joined and target in joins:
                 continue
             if (index, p) in deferred:  # kept for one GEMM over several steps
-                holds = _hold(plan, (reads[0], g))
+                holds = hold(plan, (reads[0], g))
                 steps += [(ALIAS, None, entry, hold) for entry, hold in zip((reads[0], g), holds)]
                 held[target].append((reads[0], g, *holds))
                 held_bytes[target] += plan.values[reads[0]].nbytes + plan.values[out].nbytes
-                if held_bytes[target] >= STACKED_BYTES:
-                    _stacked_step(plan, target, held[target], steps, text, where, reached)
+                if held_bytes[target] >= compound.STACKED_BYTES:
+                    stacked_step(plan, target, held[target], steps, text, where, reached)
                     held[target], held_bytes[target] = [], 0
                 continue
             if target in decided.blocks and decided.blocks[target] == (index, p):
-                holds = _hold(plan, (g, reads[1]))  # multiplied at target's step
+                holds = hold(plan, (g, reads[1]))  # multiplied at target's step
                 steps += [(ALIAS, None, entry, hold) for entry, hold in zip((g, reads[1]), holds)]
                 blocks[target] = (holds, (g, reads[1]))
                 continue
@@ -200,11 +203,20 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                     steps.append((ALIAS, None, g, n + target))
                     text.append(("alias", g, n + target))
                 continue
+            into = where.get(target, n + target)
+            found = seen[index, p]
+            if found.identity and found.exact and into in added and (index, p) in decided.in_place:
+                steps.append((IADD, None, (g,), into))  # g itself, added with no call
+                text.append(("added", g, into))
+                continue
             door = (index, p) not in decided.exact
             if door:
                 vjp = functools.partial(_checked, vjp, plan.values[target], name)
-            steps.append((ASSIGN if first else ADD, vjp, take,
-                          where.get(target, n + target)))
+            # the first array added makes the sum a private array: the next are added to it
+            in_place = (index, p) in decided.in_place
+            kind = ASSIGN if first else IADD if into in added and in_place else ADD
+            added |= {into} if kind != ASSIGN and in_place else set()
+            steps.append((kind, vjp, take, into))
             text.append(("vjp", name, group.positions[index, p], take,
                          where.get(target, n + target), first, door))
         keep = g in renamed or out in joined
@@ -214,10 +226,10 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
             text.append(("free", gone))
     for target, pairs in held.items():
         if pairs:
-            _stacked_step(plan, target, pairs, steps, text, where, reached)
+            stacked_step(plan, target, pairs, steps, text, where, reached)
     for target, join in joins.items():
         if target not in plan.node_slots:  # a leaf's, once the sweep has made its slices
-            _join_step(plan, join, where, where.get(target, n + target), steps, text)
+            join_step(plan, join, where, where.get(target, n + target), steps, text)
     group.backward = lower(steps, f"{plan.name}, backward")
     group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
     group.marker = np.empty((0,), plan.values[group.outputs[0]].dtype)
@@ -230,64 +242,3 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         Primitive(f"{plan.name}[{k}]", _called_through_plan,
                   functools.partial(_hand_over, k, group.marker))
         for k in range(len(group.outputs))]
-
-
-def _block_steps(plan: Plan, passes: tuple, seen: dict, index: int, held: tuple,
-                 steps: list, text: list, where: dict[int, int], reached: set[int]) -> None:
-    """For a node that selects blocks of its lazy product gradient ``g @ W.T`` (``held``:
-    the entries keeping ``g`` and ``W``, and theirs), each input's block as one GEMM, then
-    the release of ``g`` and ``W``."""
-    holds, entries = held
-    for p, (_, target) in enumerate(passes):
-        first = target not in reached
-        reached.add(target)
-        block, into = seen[index, p].selected, where.get(target, plan.size + target)
-        steps.append((ASSIGN if first else ADD, block_function(block), holds, into))
-        text.append(("product", *entries, into, block, first))
-    steps.append((FREE, None, holds, None))
-
-
-def _join_step(plan: Plan, join: tuple[int, list], where: dict[int, int], into: int,
-               steps: list, text: list) -> None:
-    """One concatenation of the gradients of the slices that tile a value (the value
-    whose gradient is at buffer entry ``into``), then their release."""
-    axis, sources = join
-    entries = tuple(where.get(s, plan.size + s) for s in sources)
-    value = plan.values[into % plan.size]
-    write = pooled(plan.pool, "concat", {"axis": axis}, value.shape, value.dtype,
-                   [plan.values[s].dtype for s in sources])
-    steps.append((ASSIGN, write or functools.partial(_join, axis=axis), entries, into))
-    steps.append((FREE, None, entries, None))
-    text += [("join", axis, entries, into, write is not None), ("free", entries)]
-
-
-#: How much a weight's stacked steps may hold before their GEMM runs: the steps' inputs
-#: and gradients stay alive until then, so a long, wide unroll makes several GEMMs (an
-#: LSTM at B=64, q=512 about 11 steps each) and its memory stays near eager's.
-STACKED_BYTES = 8 << 20
-
-
-def _stacked_step(plan: Plan, target: int, pairs: list, steps: list, text: list,
-                  where: dict[int, int], reached: set[int]) -> None:
-    """The GEMM of the steps held for ``target`` (``sum_t X_t^T @ dZ_t``), then their
-    release."""
-    n = plan.size
-    first = target not in reached
-    reached.add(target)
-    holds = tuple(h_a for _, _, h_a, _ in pairs) + tuple(h_g for _, _, _, h_g in pairs)
-    gemm = stacked_gemm if plan.pool is None else functools.partial(stacked_gemm_into, plan.pool)
-    steps.append((ASSIGN if first else ADD, gemm, holds, where.get(target, n + target)))
-    steps.append((FREE, None, holds, None))
-    sizes = [sum(plan.values[entry % n].nbytes for entry in part)
-             for part in zip(*[pair[:2] for pair in pairs])]
-    kept = plan.pool is not None and len(pairs) > 1 and max(sizes) >= buffers.POOLED_BYTES
-    text.append(("stacked", tuple(a for a, *_ in pairs), tuple(g for _, g, *_ in pairs),
-                 where.get(target, n + target), first, kept))
-
-
-def _hold(plan: Plan, entries: tuple[int, ...]) -> tuple[int, ...]:
-    """New buffer entries past the plan's slots, each to keep an array alive (after its
-    own entry is released) until a later step reads it."""
-    start = len(plan.template)
-    plan.template.extend([None] * len(entries))
-    return tuple(range(start, start + len(entries)))

@@ -16,7 +16,7 @@ from typing import Any
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 _STEP = re.compile(r"t=(\d+)")
 #: The kinds of step that call a function (the others free, alias or rename).
-CALLS = frozenset({"op", "join", "dense", "vjp", "stacked", "product"})
+CALLS = frozenset({"op", "join", "dense", "vjp", "stacked", "product", "added"})
 #: The end of a line whose result the buffers pass writes into an array of the plan's pool.
 KEPT = "  # out= an array of the pool"
 
@@ -117,6 +117,8 @@ def _backward_line(step: tuple, entry: Any, n: int) -> str:
         return f"# {entry(target)} is {entry(source)}: {op} passes its gradient on unchanged"
     if kind == "alias":
         return f"{entry(step[2])} = {entry(step[1])}"
+    if kind == "added":
+        return f"{entry(step[2])} += {entry(step[1])}"
     if kind == "product":
         _, g, w, out, block, first = step
         sign = "=" if first else "+="

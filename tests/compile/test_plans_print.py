@@ -221,7 +221,7 @@ def test_the_weights_pass_makes_several_gemms_when_the_steps_hold_too_much(monke
     wide unroll keeps eager's memory; the sum is the same."""
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("minigrad.compiler.schedule"),
+    monkeypatch.setattr(importlib.import_module("minigrad.compiler.steps"),
                         "STACKED_BYTES", 300)  # about two steps of this LSTM
     rng = np.random.default_rng(10)
     model = LSTM(2, 3, rng=rng)

@@ -1,0 +1,108 @@
+"""The inplace pass (issue #37): a gradient that is a sum of arrays gets its second and
+later terms added in place (``b[7] += ...``), into the private array the first addition
+made, and never into an array another gradient or the caller shares."""
+
+import re
+
+import numpy as np
+import pytest
+from agreement import agree, unrolled
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+from lstm import GRU, LSTM, RNN
+from minigrad.compiler.passes import PASSES
+
+pytestmark = pytest.mark.usefixtures("small_arrays")
+
+ALL = set(PASSES)
+
+
+def generated_backward(fn, fuse, *args):
+    """The source of ``fn``'s compiled backward (the lines a replay runs)."""
+    import builtins
+
+    import minigrad.compiler.lower as lower
+
+    sources = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(builtins, name)
+
+        def compile(self, source, label, mode):
+            sources.append((label, source))
+            return builtins.compile(source, label, mode)
+
+    saved, lower.builtins = lower.builtins, Recording()
+    try:
+        mg.compile(fn, fuse=fuse)(*args)
+    finally:
+        lower.builtins = saved
+    return next(source for label, source in sources if label.endswith("backward>"))
+
+
+@pytest.mark.parametrize("fuse", [{"inplace"}, ALL], ids=["alone", "with the others"])
+@pytest.mark.parametrize("layer", [LSTM, GRU, RNN])
+def test_the_cells_equal_eager(layer, fuse):
+    fn, params, xs = unrolled(layer)
+    agree(fn, params, fuse, xs)
+
+
+def chain(a, b, n):
+    """W1's chain: ``x * a``, ``+ b``, ``tanh``, cycling; ``a`` and ``b`` need gradients,
+    each a sum of n/3 terms."""
+    def fn(x):
+        for k in range(n):
+            x = x * a if k % 3 == 0 else x + b if k % 3 == 1 else mg.tanh(x)
+        return x.sum()
+    return fn
+
+
+def test_a_sum_s_later_terms_are_added_in_place():
+    rng = np.random.default_rng(0)
+    a, b = (mg.tensor(rng.uniform(0.5, 1, 4), requires_grad=True, name=n) for n in "ab")
+    x = mg.tensor(rng.normal(size=4), requires_grad=True, name="x")
+    fn = chain(a, b, 12)
+    agree(fn, [a, b, x], {"inplace"}, x)
+    source = generated_backward(fn, {"inplace"}, x)
+    assert source.count("_accumulate(") == 2  # the first addition of each of a's and b's
+    assert source.count(" += ") == 2 * (4 - 2)  # their third and fourth terms
+    assert len(re.findall(r"^    b\[\d+\] \+= b\[\d+\]$", source, re.M)) == 2  # b's: no call
+    without = generated_backward(fn, set(), x)
+    assert " += " not in without and without.count("_accumulate(") == 2 * 3
+
+
+def test_a_first_term_shared_with_another_gradient_is_never_written():
+    """``x``'s first term is a view of ``z``'s gradient, which ``w`` shares: the sum is
+    copied before anything is added in place, as eager does."""
+    rng = np.random.default_rng(1)
+    x = mg.tensor(rng.normal(size=(2, 3)), requires_grad=True, name="x")
+    w = mg.tensor(rng.normal(size=(2, 9)), requires_grad=True, name="w")
+    c = mg.tensor(rng.normal(size=(2, 9)), name="c")
+
+    def fn(x, w):
+        return ((mg.concat([x, x, x], axis=1) + w) * c).sum()
+
+    for fuse in ({"inplace"}, ALL):
+        agree(fn, [x, w], fuse, x, w)
+        step = mg.compile(fn, fuse=fuse)
+        step(x, w).backward()
+        np.testing.assert_allclose(w.grad, c.data, rtol=1e-12)
+        np.testing.assert_allclose(x.grad, c.data.reshape(2, 3, 3).sum(1), rtol=1e-12)
+        x.grad = w.grad = None
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 20), uses=st.integers(1, 4), fuse_all=st.booleans())
+def test_random_sums_equal_eager(n, uses, fuse_all):
+    rng = np.random.default_rng(n * 10 + uses)
+    a, b = (mg.tensor(rng.uniform(0.5, 1, 3), requires_grad=True, name=n) for n in "ab")
+    x = mg.tensor(rng.normal(size=3), requires_grad=True, name="x")
+    inner = chain(a, b, n)
+
+    def fn(x):
+        return sum((inner(x * (k + 1)) for k in range(uses)), mg.tensor(0.0))
+
+    agree(fn, [a, b, x], ALL if fuse_all else {"inplace"}, x)
