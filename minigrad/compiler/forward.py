@@ -10,10 +10,26 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..ops import _concat, _getitem
+from ..ops import (
+    _add,
+    _concat,
+    _div,
+    _exp_p,
+    _getitem,
+    _log,
+    _matmul,
+    _mul,
+    _neg,
+    _relu,
+    _sigmoid,
+    _sub,
+    _tanh,
+)
 from ..primitive import STOP_GRADIENT, Primitive
 from .buffers import pooled
 from .lower import ALIAS, ASSIGN, FREE, lower
+from .projection import MATMUL_ADD
+from .text import KEPT
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -34,6 +50,7 @@ def plan_forward(plan: Plan, ops: list[tuple]) -> None:
             gone_inference[index].append(i)
             if i not in plan.saved:
                 gone_recording[index].append(i)
+    into = _in_place(plan, ops) if "inplace" in plan.fuse else {}
     recording_steps: list[tuple] = []
     plan._inference_steps: list[tuple] = []
     plan.forward_text: list[tuple] = []  # the recording schedule, for str(plan)
@@ -42,10 +59,17 @@ def plan_forward(plan: Plan, ops: list[tuple]) -> None:
         if prim is STOP_GRADIENT:
             step: list[tuple] = [(ALIAS, None, inputs[0], out)]
             plan.forward_text.append(("alias", inputs[0], out))
+        elif out in into:
+            inputs = (into[out], *[i for i in inputs if i != into[out]][:1]) if len(
+                set(inputs)) == 2 else inputs
+            plan.forward_text.append(("op", prim.name, inputs, params, out,
+                                      f"  # in place, into {plan.names[inputs[0]]}'s array"))
+            step = [(ASSIGN, IN_PLACE[prim], inputs, out)]
         else:
             forward = pooled(plan.pool, prim.name, params, plan.values[out].shape,
                              plan.values[out].dtype, [plan.values[i].dtype for i in inputs])
-            plan.forward_text.append(("op", prim.name, inputs, params, out, forward is not None))
+            plan.forward_text.append(("op", prim.name, inputs, params, out,
+                                      KEPT if forward is not None else ""))
             if forward is None:
                 forward = _lowered(prim, params)
             step = [(ASSIGN, forward, inputs, out)]
@@ -59,6 +83,40 @@ def plan_forward(plan: Plan, ops: list[tuple]) -> None:
         if inference:
             plan._inference_steps.append((FREE, None, tuple(inference), None))
     plan.forward_recording = lower(recording_steps, f"{plan.name}, forward")
+
+
+#: The binary elementwise ops a step may compute into its first input's array:
+#: ``ufunc(a, b, a)``, the same rounding as a new array.
+IN_PLACE = {_add: lambda a, b: np.add(a, b, a), _sub: lambda a, b: np.subtract(a, b, a),
+            _mul: lambda a, b: np.multiply(a, b, a)}
+#: The primitives whose result is always a new array of its own (not a view, not an
+#: input passed on, not a NumPy scalar of a 0-d result).
+FRESH = frozenset({_add, _sub, _mul, _div, _neg, _exp_p, _log, _tanh, _sigmoid, _relu,
+                   _matmul, _concat, MATMUL_ADD})
+
+
+def _in_place(plan: Plan, ops: list[tuple]) -> dict[int, int]:
+    """The results an op computes into one of its inputs' arrays (``{result: input}``):
+    an add, sub or mul whose input is a new array of the result's shape and dtype that
+    nothing else reads, forward or backward, and that is no output (``c = f*c + i*g``
+    into the array of ``f*c``; ``Z = X @ W + b`` into that of ``X @ W``)."""
+    readers: dict[int, int] = {}
+    for _, inputs, _, _ in ops:
+        for i in set(inputs):
+            readers[i] = readers.get(i, 0) + 1
+    fresh = {out for prim, _, _, out in ops if prim in FRESH}
+    values = plan.values
+    into: dict[int, int] = {}
+    for prim, inputs, params, out in ops:
+        if prim not in IN_PLACE or params or not values[out].shape or any(
+                values[i].dtype != values[out].dtype for i in inputs):
+            continue
+        for i in inputs[:2 if prim is not _sub else 1]:
+            if (i in fresh and readers[i] == 1 and i not in plan.saved
+                    and i not in plan.output_slots and values[i].shape == values[out].shape):
+                into[out] = i
+                break
+    return into
 
 
 def _lowered(prim: Primitive, params: dict) -> Callable:

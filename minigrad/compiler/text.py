@@ -84,9 +84,8 @@ def _forward_line(step: tuple, entry: Any) -> str:
         return "del " + ", ".join(entry(i) for i in step[1])
     if kind == "alias":
         return f"{entry(step[2])} = {entry(step[1])}  # detach(): the same array"
-    _, op, inputs, params, out, kept = step
-    return _forward_call(op, [entry(i) for i in inputs], params, entry(out)) + (
-        KEPT if kept else "")
+    _, op, inputs, params, out, note = step
+    return _forward_call(op, [entry(i) for i in inputs], params, entry(out)) + note
 
 
 def _forward_call(op: str, args: list[str], params: dict | None, out: str) -> str:

@@ -106,3 +106,65 @@ def test_random_sums_equal_eager(n, uses, fuse_all):
         return sum((inner(x * (k + 1)) for k in range(uses)), mg.tensor(0.0))
 
     agree(fn, [a, b, x], ALL if fuse_all else {"inplace"}, x)
+
+
+IN_PLACE = "  # in place, into "
+
+
+def test_the_lstm_s_forward_adds_into_the_arrays_nothing_else_reads():
+    fn, params, xs = unrolled(LSTM)
+    text = agree(fn, params, {"inplace"}, xs)
+    assert f"Z_t3 = matmul_t3 + b{IN_PLACE}matmul_t3's array" in text
+    assert f"c_t3 = f_t3*c_t2 + i_t3*g_t3{IN_PLACE}f_t3*c_t2's array" in text
+    assert text.count(IN_PLACE) == 2 * 6
+    assert IN_PLACE not in agree(fn, params, ALL - {"inplace"}, xs)
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("read again", "b"), ("saved for a VJP", None), ("an output", "b"),
+    ("a view", "b"), ("the caller's", "mul"), ("broadcast", "b"), ("another dtype", None),
+    ("fresh", "a"), ("the second of a sum", "b"), ("the second of a difference", None),
+])
+def test_what_an_op_may_write_into(case, expected):
+    rng = np.random.default_rng(2)
+    x = mg.tensor(rng.normal(size=(2, 3)), requires_grad=True, name="x")
+    w, v = (mg.tensor(rng.normal(size=(3, 3)), requires_grad=True, name=n) for n in "wv")
+    dtype = np.float32 if case == "another dtype" else np.float64
+    r = mg.tensor(rng.normal(size=(1, 3)).astype(dtype), name="r")
+
+    def fn(x):
+        a, b = (x @ w).named("a"), (x @ v).named("b")  # new arrays no VJP reads
+        if case == "read again":
+            return (a + b) * a.sum()
+        if case == "saved for a VJP":
+            return (a * b).sum()  # mul's VJPs read a and b
+        if case == "an output":
+            return a + b, a
+        if case == "a view":  # the view is not written; b, after it, may be
+            return mg.exp(x[0:2] + b)
+        if case == "the caller's":  # x is not written; b * 2, after it, may be
+            return mg.exp(x + b * 2)
+        if case in ("broadcast", "another dtype"):
+            return mg.exp(r + b)  # r: one row, or float32 with float64
+        if case == "the second of a sum":
+            return mg.exp(x[0:2] + b)
+        if case == "the second of a difference":
+            return mg.exp(x[0:2] - b)
+        return mg.exp(a + b)
+
+    before = x.data.copy()
+    text = agree(fn, [x, w, v], {"inplace"}, x)
+    np.testing.assert_array_equal(x.data, before)
+    assert (IN_PLACE in text) == (expected is not None)
+    if expected:
+        assert f"{IN_PLACE}{expected}'s array" in text
+
+
+def test_without_the_graph_the_same_steps_run():
+    fn, params, xs = unrolled(LSTM)
+    step = mg.compile(fn, fuse={"inplace"})
+    want = fn(xs).data
+    with mg.no_grad():
+        for _ in range(2):
+            np.testing.assert_allclose(step(xs).data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(step(xs).data, want, rtol=1e-12, atol=1e-12)

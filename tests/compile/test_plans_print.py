@@ -45,7 +45,8 @@ def test_without_fusion_every_vjp_is_called_through_the_door():
     assert "passes its gradient on unchanged" not in plain and "db = dZ_t2" not in plain
     vjps = [line for line in plain.splitlines() if ".vjp[" in line]
     assert vjps and all(line.endswith("# through the gradient door") for line in vjps)
-    assert fused.splitlines()[1:18] == plain.splitlines()[1:18]  # the same forward
+    # the same forward, but for the adds the inplace pass makes into their input's array
+    assert [line.split("  #")[0] for line in fused.splitlines()[1:18]] == plain.splitlines()[1:18]
 
 
 @pytest.mark.parametrize("layer", [LSTM, GRU, RNN])
