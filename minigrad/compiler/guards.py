@@ -5,6 +5,7 @@ reads (its globals, closure, defaults, what it is bound to), checked at every ca
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import sysconfig
 import types
@@ -25,7 +26,7 @@ from .keys import Exact, Key, Same, _is_number, value_key
 #: change between calls); the user's own functions are followed to any depth.
 _LIBRARY = tuple(sorted({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib",
                                                            "purelib", "platlib")}
-                        | {str(Path(__file__).resolve().parent)}))
+                        | {str(Path(__file__).resolve().parents[1]) + os.sep}))
 _END = ("end",)  # closes a container in a fingerprint, so that nestings cannot collide
 
 

@@ -21,6 +21,8 @@ ALIAS = 2  # b[out] = b[args]: a gradient passed on unchanged (add, broadcast)
 FREE = 3  # b[i] = None for i in args: released after its last use
 IADD = 4  # b[out] += fn(...) (b[args[0]] for no fn): added in place into the private
 # array an ADD made
+SUM = 5  # b[out] = b[out] + fn(...): two arrays of the gradient's dtype, summed anew
+CALLING = (ASSIGN, ADD, IADD, SUM)  # the kinds that call fn
 
 
 
@@ -56,6 +58,7 @@ def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
             call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
             lines.append(f"    b[{out}] = {call}" if kind == ASSIGN else
                          f"    b[{out}] += {call}" if kind == IADD else
+                         f"    b[{out}] = b[{out}] + {call}" if kind == SUM else
                          f"    _accumulate(b, owned, {out}, b[{out}], {call}, dtypes[{out}])")
     lines.append("    return None")
     exec(builtins.compile("\n".join(lines), f"<{label}>", "exec"), env)
@@ -66,7 +69,7 @@ def interpret(steps: list[tuple]) -> Callable[[list, list, set], None]:
     """A schedule run by a loop over its steps (see :func:`lower`)."""
     program = [(kind, fn or _itself, (itemgetter(*args) if len(args) > 1 else
                            itemgetter(slice(args[0], args[0] + 1)))
-                if kind in (ASSIGN, ADD, IADD) else args, out) for kind, fn, args, out in steps]
+                if kind in CALLING else args, out) for kind, fn, args, out in steps]
 
     def replay(b: list, dtypes: list, owned: set) -> None:
         for kind, fn, take, out in program:
@@ -79,6 +82,8 @@ def interpret(steps: list[tuple]) -> Callable[[list, list, set], None]:
                     b[i] = None
             elif kind == IADD:
                 b[out] += fn(*take(b))
+            elif kind == SUM:
+                b[out] = b[out] + fn(*take(b))
             else:
                 _accumulate(b, owned, out, b[out], fn(*take(b)), dtypes[out])
     return replay

@@ -19,7 +19,7 @@ from ..tensor import (
     Tensor,
 )
 from . import steps as compound
-from .lower import ADD, ALIAS, ASSIGN, FREE, IADD, _checked, _dense, lower
+from .lower import ADD, ALIAS, ASSIGN, FREE, IADD, SUM, _checked, _dense, lower
 from .passes import SCHEDULE_PASSES, Decisions
 from .products import Selection, left_gradient
 from .replay import _called_through_plan, _hand_over
@@ -154,6 +154,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     stacked_only = {t for t, ats in decided.stacked.items() if len(ats) == received[t]}
     blocks: dict[int, tuple] = {}  # a value -> the held (g, W) of its product, and theirs
     added: set[int] = set()  # the entries a gradient was added to: private arrays now
+    plain: set[int] = set()  # the entries holding an array of their gradient's dtype
     steps: list[tuple] = []
     for index, (out, name, _, reads, y, passes, gone) in enumerate(group.sweep):
         if held.get(out):  # a weight computed inside: its gradient is complete here
@@ -212,10 +213,13 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
             door = (index, p) not in decided.exact
             if door:
                 vjp = functools.partial(_checked, vjp, plan.values[target], name)
-            # the first array added makes the sum a private array: the next are added to it
+            # the first array added makes the sum a new, private array (of two arrays of
+            # its dtype, by one NumPy add); the next are added to it in place
             in_place = (index, p) in decided.in_place
-            kind = ASSIGN if first else IADD if into in added and in_place else ADD
+            kind = (ASSIGN if first else IADD if into in added and in_place
+                    else SUM if into in plain and in_place and found.exact else ADD)
             added |= {into} if kind != ASSIGN and in_place else set()
+            plain |= {into} if kind == ASSIGN and found.exact and found.array else set()
             steps.append((kind, vjp, take, into))
             text.append(("vjp", name, group.positions[index, p], take,
                          where.get(target, n + target), first, door))

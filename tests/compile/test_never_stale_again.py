@@ -4,6 +4,7 @@ signature or refused. Each test failed on main before its fix."""
 import functools
 import itertools
 import math
+import types
 
 import numpy as np
 import pytest
@@ -434,3 +435,19 @@ def test_an_intermediate_returned_takes_its_own_gradient_too():
         (loss + (inner["h"] * mg.tensor([[0.5, -2.0]])).sum()).backward()  # h: two paths
         got.append(W_INNER.grad.copy())
     np.testing.assert_allclose(got[1], got[0], rtol=1e-12)
+
+
+def test_minigrad_s_own_functions_are_library_code_guarded_by_identity():
+    """The package split (#35) moved guards.py into minigrad/compiler/, and the library
+    it keys by identity shrank to that folder: every call walked ``mg``'s functions, their
+    globals and closures as the user's (97 parts, 95 us a call for an LSTM step reading
+    ``mg.concat``, ``mg.sigmoid`` and ``mg.tanh``)."""
+    from minigrad.compiler.guards import fingerprint
+
+    names = frozenset({"concat", "sigmoid", "tanh", "mean"})
+    assert len(fingerprint(mg, names)) == 2  # the module by identity, and its end
+    assert len(fingerprint(mg.sigmoid, names)) == 4  # itself, its two defaults, its end
+    user = types.ModuleType("config")
+    user.__file__ = "/somewhere/config.py"
+    user.sigmoid = 1.0  # a module of the user's: what the code reads of it is walked
+    assert len(fingerprint(user, names)) > 1
