@@ -21,7 +21,8 @@ ALIAS = 2  # b[out] = b[args]: a gradient passed on unchanged (add, broadcast)
 FREE = 3  # b[i] = None for i in args: released after its last use
 IADD = 4  # b[out] += fn(...) (b[args[0]] for no fn): added in place into the private
 # array an ADD made
-SUM = 5  # b[out] = b[out] + fn(...): two arrays of the gradient's dtype, summed anew
+SUM = 5  # b[out] = b[out] + fn(...) (b[args[0]] for no fn): two arrays of the gradient's
+# dtype, summed into a new one
 CALLING = (ASSIGN, ADD, IADD, SUM)  # the kinds that call fn
 
 
@@ -31,13 +32,16 @@ CALLING = (ASSIGN, ADD, IADD, SUM)  # the kinds that call fn
 GENERATED_STEPS_LIMIT = 20_000
 
 
-def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
+def lower(steps: list[tuple], label: str,
+          expressions: dict[Any, str] | None = None) -> Callable[[list, list, set], None]:
     """A schedule as a Python function ``replay(b, dtypes, owned)`` with one line per
     step, ``b[7] = f3(b[5], b[2])``: what hand-written NumPy would do, with list items for
     variables. (A loop that dispatches on each step's kind, :func:`interpret`, costs a
     fifth more time on small arrays; it runs schedules longer than
     ``GENERATED_STEPS_LIMIT``.) ``dtypes[i]`` is the dtype of the gradient at ``b[i]``;
-    ``owned`` holds the indices whose gradient is a private buffer (see ``_accumulate``)."""
+    ``owned`` holds the indices whose gradient is a private buffer (see ``_accumulate``).
+    A function in ``expressions`` (the inline pass's) is written as its expression of the
+    step's arguments, ``b[7] = b[5] * b[2]``, not called."""
     if len(steps) > GENERATED_STEPS_LIMIT:
         return interpret(steps)
     env: dict[str, Any] = {"_accumulate": _accumulate}
@@ -49,13 +53,18 @@ def lower(steps: list[tuple], label: str) -> Callable[[list, list, set], None]:
         elif kind == ALIAS:
             lines.append(f"    b[{out}] = b[{args}]")
         elif fn is None:
-            lines.append(f"    b[{out}] += b[{args[0]}]")
+            lines.append(f"    b[{out}] += b[{args[0]}]" if kind == IADD else
+                         f"    b[{out}] = b[{out}] + b[{args[0]}]")
         else:
             name = names.get(id(fn))
-            if name is None:
+            if expressions and fn in expressions:
+                call = "(" + expressions[fn].format(*[f"b[{i}]" for i in args]) + ")"
+            elif name is None:
                 name = names[id(fn)] = f"f{len(names)}"
                 env[name] = fn
-            call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
+                call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
+            else:
+                call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
             lines.append(f"    b[{out}] = {call}" if kind == ASSIGN else
                          f"    b[{out}] += {call}" if kind == IADD else
                          f"    b[{out}] = b[{out}] + {call}" if kind == SUM else

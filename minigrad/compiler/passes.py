@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..lazy import _tiles
 from .buffers import buffers_pass
+from .inline import inline_pass
 from .merge import merge_pass
 from .products import products_pass
 from .projection import inputs_pass
@@ -118,8 +119,9 @@ FORWARD_ONLY = frozenset({"inputs"})
 SCHEDULE_PASSES = {"rename": rename_pass, "join": join_pass, "exact": exact_pass,
                    "weights": weights_pass, "products": products_pass, "inplace": inplace_pass}
 #: The choices of how the schedules are lowered, by name: each is a function of the plan
-#: giving what the lowering uses (the buffers pass: the pool its large results go into).
-LOWERING_PASSES = {"buffers": buffers_pass}
+#: giving what the lowering uses (the inline pass: the expressions it writes in place of
+#: calls; the buffers pass: the pool its large results go into).
+LOWERING_PASSES = {"inline": inline_pass, "buffers": buffers_pass}
 #: Every pass, by name (``mg.compile(fn, fuse={"join", "weights"})`` picks some).
 PASSES = {**GRAPH_PASSES, **SCHEDULE_PASSES, **LOWERING_PASSES}
 #: The passes ``fuse=True`` runs: all but ``inputs``, which is asked for by name. On a

@@ -19,6 +19,7 @@ from ..tensor import (
     Tensor,
 )
 from . import steps as compound
+from .inline import inline_pass
 from .lower import ADD, ALIAS, ASSIGN, FREE, IADD, SUM, _checked, _dense, lower
 from .passes import SCHEDULE_PASSES, Decisions
 from .products import Selection, left_gradient
@@ -195,6 +196,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 steps.append((ASSIGN, left_gradient, (g, reads[1]), n + target))
                 text.append(("product", g, reads[1], n + target, None, True))
                 continue
+            found, in_place = seen[index, p], (index, p) in decided.in_place
             if (index, p) in decided.renamable and first:
                 if g not in renamed and out not in summed:
                     where[target] = g
@@ -203,11 +205,13 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 else:
                     steps.append((ALIAS, None, g, n + target))
                     text.append(("alias", g, n + target))
+                plain |= {where.get(target, n + target)} if found.array else set()
                 continue
             into = where.get(target, n + target)
-            found = seen[index, p]
-            if found.identity and found.exact and into in added and (index, p) in decided.in_place:
-                steps.append((IADD, None, (g,), into))  # g itself, added with no call
+            if found.identity and found.exact and in_place and (into in added or into in plain):
+                # g itself, added with no call: into a new array, then into that array
+                steps.append((IADD if into in added else SUM, None, (g,), into))
+                added.add(into)
                 text.append(("added", g, into))
                 continue
             door = (index, p) not in decided.exact
@@ -215,7 +219,6 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 vjp = functools.partial(_checked, vjp, plan.values[target], name)
             # the first array added makes the sum a new, private array (of two arrays of
             # its dtype, by one NumPy add); the next are added to it in place
-            in_place = (index, p) in decided.in_place
             kind = (ASSIGN if first else IADD if into in added and in_place
                     else SUM if into in plain and in_place and found.exact else ADD)
             added |= {into} if kind != ASSIGN and in_place else set()
@@ -234,7 +237,8 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     for target, join in joins.items():
         if target not in plan.node_slots:  # a leaf's, once the sweep has made its slices
             join_step(plan, join, where, where.get(target, n + target), steps, text)
-    group.backward = lower(steps, f"{plan.name}, backward")
+    group.backward = lower(steps, f"{plan.name}, backward",
+                           inline_pass(plan) if "inline" in plan.fuse else None)
     group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
     group.marker = np.empty((0,), plan.values[group.outputs[0]].dtype)
     group.primitive = Primitive(plan.name, _called_through_plan,
