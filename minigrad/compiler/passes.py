@@ -55,6 +55,7 @@ class Decisions:
         self.stacked: dict[int, list[tuple[int, int]]] = {}
         self.direct: set[tuple[int, int]] = set()  # see products_pass
         self.blocks: dict[int, tuple[int, int]] = {}
+        self.transposed: set[tuple] = set()
         self.dense_now: set[int] = set()
         self.in_place: set[tuple[int, int]] = set()  # see inplace_pass
 

@@ -154,6 +154,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     # a weight computed inside whose gradient is only stacked GEMMs is an array already
     stacked_only = {t for t, ats in decided.stacked.items() if len(ats) == received[t]}
     blocks: dict[int, tuple] = {}  # a value -> the held (g, W) of its product, and theirs
+    copies: dict[tuple, int] = {}  # a block of W.T, copied contiguous -> its entry
     added: set[int] = set()  # the entries a gradient was added to: private arrays now
     plain: set[int] = set()  # the entries holding an array of their gradient's dtype
     steps: list[tuple] = []
@@ -164,7 +165,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
         g = where.get(out, n + out)
         if out in blocks:  # its inputs' gradients are blocks of a product, made here
             block_steps(plan, passes, seen, index, blocks.pop(out), steps, text, where,
-                         reached)
+                        reached, decided.transposed, copies)
             passes = ()
         elif out in joins:
             join_step(plan, joins[out], where, g, steps, text)

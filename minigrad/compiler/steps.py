@@ -10,23 +10,34 @@ from typing import TYPE_CHECKING
 from . import buffers
 from .buffers import pooled, stacked_gemm, stacked_gemm_into
 from .lower import ADD, ASSIGN, FREE, _join
-from .products import block_function
+from .products import block_plan, transposed_block
 
 if TYPE_CHECKING:
     from .plan import Plan
 
 
 def block_steps(plan: Plan, passes: tuple, seen: dict, index: int, held: tuple,
-                 steps: list, text: list, where: dict[int, int], reached: set[int]) -> None:
+                steps: list, text: list, where: dict[int, int], reached: set[int],
+                transposed: set, copies: dict) -> None:
     """For a node that selects blocks of its lazy product gradient ``g @ W.T`` (``held``:
     the entries keeping ``g`` and ``W``, and theirs), each input's block as one GEMM, then
-    the release of ``g`` and ``W``."""
+    the release of ``g`` and ``W``. A block of ``W.T`` in ``transposed`` is copied
+    contiguous at its first use (its entry kept in ``copies``) and read from there."""
     holds, entries = held
     for p, (_, target) in enumerate(passes):
         first = target not in reached
         reached.add(target)
         block, into = seen[index, p].selected, where.get(target, plan.size + target)
-        steps.append((ASSIGN if first else ADD, block_function(block), holds, into))
+        function, key = block_plan(block, entries[1], transposed)
+        args = holds
+        if key is not None:
+            if key not in copies:
+                copies[key] = hold(plan, (entries[1],))[0]
+                steps.append((ASSIGN, functools.partial(transposed_block, key[1]),
+                              (holds[1],), copies[key]))
+                text.append(("transposed", entries[1], key[1]))
+            args = (holds[0], copies[key])
+        steps.append((ASSIGN if first else ADD, function, args, into))
         text.append(("product", *entries, into, block, first))
     steps.append((FREE, None, holds, None))
 

@@ -16,7 +16,8 @@ from typing import Any
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 _STEP = re.compile(r"t=(\d+)")
 #: The kinds of step that call a function (the others free, alias or rename).
-CALLS = frozenset({"op", "join", "dense", "vjp", "stacked", "product", "added"})
+CALLS = frozenset({"op", "join", "dense", "vjp", "stacked", "product", "added",
+                   "transposed"})
 #: The end of a line whose result the buffers pass writes into an array of the plan's pool.
 KEPT = "  # out= an array of the pool"
 
@@ -118,6 +119,9 @@ def _backward_line(step: tuple, entry: Any, n: int) -> str:
         return f"{entry(step[2])} = {entry(step[1])}"
     if kind == "added":
         return f"{entry(step[2])} += {entry(step[1])}"
+    if kind == "transposed":
+        _, w, columns = step
+        return f"{entry(w)}[{_part(slice(*columns))}].T, copied contiguous for the blocks below"
     if kind == "product":
         _, g, w, out, block, first = step
         sign = "=" if first else "+="

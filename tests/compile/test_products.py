@@ -148,4 +148,46 @@ def test_the_lstm_s_backward_makes_fewer_calls():
         step = mg.compile(fn, fuse=fuse)
         step(xs)
         calls[name] = int(str(step.plans[-1]).split("(")[1].split(" calls")[0])
-    assert calls["with"] == calls["without"] - 2 * 5  # 3 calls for each of h_t0..h_t4 are 1
+    # 3 calls for each of h_t0..h_t4 are 1, and one copies the block of W.T they share
+    assert calls["with"] == calls["without"] - 2 * 5 + 1
+
+
+COPIED = "copied contiguous for the blocks below"
+
+
+def test_a_block_of_w_t_used_at_every_step_is_copied_once():
+    fn, params, xs = unrolled(LSTM)
+    text = agree(fn, params, {"products"}, xs)
+    assert text.count(COPIED) == 1 and f"W[3:7].T, {COPIED}" in text
+    assert text.index(COPIED) < text.index(BLOCK)
+
+
+def test_a_block_used_once_is_not_copied():
+    rng = np.random.default_rng(5)
+    W = mg.tensor(rng.normal(size=(5, 4)), requires_grad=True, name="W")
+    x = mg.tensor(rng.normal(size=(2, 2)), requires_grad=True, name="x")
+    h = mg.tensor(rng.normal(size=(2, 3)), requires_grad=True, name="h")
+
+    def fn(x, h):
+        return mg.tanh(mg.concat([x, h], axis=-1) @ W)
+
+    text = agree(fn, [W, x, h], {"products"}, x, h)
+    assert COPIED not in text and text.count(BLOCK) == 2
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_copied_blocks_of_rows_and_columns_equal_eager(axis):
+    rng = np.random.default_rng(6)
+    W = mg.tensor(rng.normal(size=(3, 3)), requires_grad=True, name="W")
+    xs = mg.tensor(rng.normal(size=(4, 2, 3)), requires_grad=True, name="xs")
+
+    def fn(xs):
+        h = mg.zeros((2, 3))
+        for t in range(4):
+            joined = mg.concat([xs[t], h], axis=axis)
+            h = mg.tanh(joined @ W)[:2] if axis == 0 else mg.tanh(
+                mg.concat([xs[t], h], axis=1) @ mg.concat([W, W], axis=0))
+        return h
+
+    text = agree(fn, [W, xs], {"products"}, xs)
+    assert text.count(BLOCK) >= 6
