@@ -175,8 +175,9 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
 
 def _accumulate(grads: Any, owned: set, x: Any, previous: Any, g: Any, dtype: np.dtype) -> None:
     """Add a second or later gradient for vertex ``x`` (of ``dtype``), whose gradient so far
-    is ``grads[x]``. The first one may be a view, or shared with another input, so it is
-    copied once into a private buffer; from then on the buffer is added to in place."""
+    is ``grads[x]``. The first one may be a view, or shared with another input, so the
+    first sum is a new, private array (of two arrays of ``dtype``, by one add; else a copy
+    added to); from then on it is added to in place."""
     if isinstance(previous, Tensor) or isinstance(g, Tensor):
         grads[x] = previous + g  # create_graph: every sum is recorded
         return
@@ -188,9 +189,14 @@ def _accumulate(grads: Any, owned: set, x: Any, previous: Any, g: Any, dtype: np
         grads[x] = (previous if type(previous) is ProductSum else ProductSum(previous)).plus(g)
         return
     if x not in owned:
+        owned.add(x)
+        if (type(previous) is np.ndarray and type(g) is np.ndarray and previous.dtype == dtype
+                and g.dtype == dtype and previous.shape == g.shape and previous.ndim):
+            # a new array: one NumPy add, not a copy then an add (0-d would give a scalar)
+            grads[x] = previous + g
+            return
         previous = grads[x] = (previous.dense(dtype) if type(previous) in LAZY
                                else np.array(previous, dtype=dtype, copy=True))
-        owned.add(x)
     if type(g) in LAZY:
         g.add_to(previous)
     else:

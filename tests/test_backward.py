@@ -209,3 +209,21 @@ def test_a_primitive_saves_everything_unless_it_says_otherwise():
     assert keeps.saves_inputs and keeps.saves_output
     with pytest.raises(ValueError, match="saves must be 'inputs', 'output', 'both' or 'none'"):
         mg.Primitive("bad", np.sin, lambda g, y, x: g, saves="some")
+
+
+def test_a_sum_s_first_term_shared_with_another_gradient_is_never_written():
+    """``a + b`` passes one array to both; ``a``'s second term makes its sum a new array
+    (one add), and ``b``'s gradient stays that array's value."""
+    rng = np.random.default_rng(0)
+    a, b = (mg.tensor(rng.normal(size=3), requires_grad=True) for _ in range(2))
+    c, d = rng.normal(size=3), rng.normal(size=3)
+    (((a + b) * c).sum() + (a * d).sum()).backward()
+    np.testing.assert_allclose(b.grad, c, rtol=1e-15)
+    np.testing.assert_allclose(a.grad, c + d, rtol=1e-15)
+
+
+def test_a_0d_leaf_used_three_times_gets_the_sum_of_all_three():
+    """Regression: a sum of 0-d arrays is a NumPy scalar, which ``+=`` does not update."""
+    a = mg.tensor(0.0, requires_grad=True)
+    ((a + (a + a)) * -1.5).backward()
+    assert a.grad == -4.5

@@ -9,8 +9,9 @@ s[:, q:2q]`` views: one call forward and, once the join pass has joined ``di`` a
 ``df`` into ``ds``, one VJP. Nothing here knows what a gate is. The pattern: the same
 unary elementwise primitive (:data:`ELEMENTWISE`) on views of one array that slice the
 same axis with step 1, keep the other axes whole and leave no gap between them. A gap,
-another op or another dtype ends a run; runs of one are left as they are. The views the
-merged ops read are dropped when nothing else reads them.
+another op or another dtype ends a run; runs of one, and blocks larger than
+:data:`MERGED_BYTES`, are left as they are. The views the merged ops read are dropped
+when nothing else reads them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from ..primitive import Primitive
 from . import text as plan_text
 from .projection import Graph
 
+#: The largest block merged. The backward joins the slices' gradients into the block's
+#: (one copy of it) before the one VJP: on small blocks the calls saved pay for the copy
+#: (an LSTM step at B=1, q=32: 2.9 -> 2.8 ms), on large ones the copy costs more than the
+#: calls (at B=64, q=512, a 256 KiB block: 185 -> 196 ms).
+MERGED_BYTES = 64 << 10
 #: The unary primitives that act on each element alone and take no parameters: on a
 #: block they give the blocks of their results on its slices.
 ELEMENTWISE = frozenset({_sigmoid, _tanh, _exp_p, _log, _neg, _relu})
@@ -76,10 +82,16 @@ def _runs(graph: Graph) -> list[_Run]:
             if candidate is not None and candidate[1] == run[-1][2]:
                 run.append(candidate)
                 continue
-            if len(run) > 1:
+            if len(run) > 1 and _bytes(values[source], axis, run) <= MERGED_BYTES:
                 runs.append(_Run(prim, source, axis, run))
             run = [candidate]
     return runs
+
+
+def _bytes(value: Any, axis: int, run: list[tuple[int, int, int]]) -> int:
+    """The size of the block a run covers."""
+    width = run[-1][2] - run[0][1]
+    return value.nbytes // value.shape[axis] * width
 
 
 def _span(index: Any, shape: tuple[int, ...]) -> tuple[int, int, int] | None:

@@ -155,6 +155,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     stacked_only = {t for t, ats in decided.stacked.items() if len(ats) == received[t]}
     blocks: dict[int, tuple] = {}  # a value -> the held (g, W) of its product, and theirs
     copies: dict[tuple, int] = {}  # a block of W.T, copied contiguous -> its entry
+    expressions = inline_pass(plan) if "inline" in plan.fuse else None
     added: set[int] = set()  # the entries a gradient was added to: private arrays now
     plain: set[int] = set()  # the entries holding an array of their gradient's dtype
     steps: list[tuple] = []
@@ -198,6 +199,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 text.append(("product", g, reads[1], n + target, None, True))
                 continue
             found, in_place = seen[index, p], (index, p) in decided.in_place
+            nd = plan.values[target].ndim > 0  # a sum of 0-d arrays is a NumPy scalar
             if (index, p) in decided.renamable and first:
                 if g not in renamed and out not in summed:
                     where[target] = g
@@ -206,7 +208,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
                 else:
                     steps.append((ALIAS, None, g, n + target))
                     text.append(("alias", g, n + target))
-                plain |= {where.get(target, n + target)} if found.array else set()
+                plain |= {where.get(target, n + target)} if found.array and nd else set()
                 continue
             into = where.get(target, n + target)
             if found.identity and found.exact and in_place and (into in added or into in plain):
@@ -223,10 +225,11 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
             kind = (ASSIGN if first else IADD if into in added and in_place
                     else SUM if into in plain and in_place and found.exact else ADD)
             added |= {into} if kind != ASSIGN and in_place else set()
-            plain |= {into} if kind == ASSIGN and found.exact and found.array else set()
+            plain |= {into} if kind == ASSIGN and found.exact and found.array and nd else set()
             steps.append((kind, vjp, take, into))
             text.append(("vjp", name, group.positions[index, p], take,
-                         where.get(target, n + target), first, door))
+                         where.get(target, n + target), first, door,
+                         expressions.get(vjp) if expressions else None))
         keep = g in renamed or out in joined
         gone = gone if keep or not plan.values[out].worth_freeing else (g, *gone)
         if gone:
@@ -238,8 +241,7 @@ def plan_backward(plan: Plan, group: _Group, made_dense: list[bool], seen: dict)
     for target, join in joins.items():
         if target not in plan.node_slots:  # a leaf's, once the sweep has made its slices
             join_step(plan, join, where, where.get(target, n + target), steps, text)
-    group.backward = lower(steps, f"{plan.name}, backward",
-                           inline_pass(plan) if "inline" in plan.fuse else None)
+    group.backward = lower(steps, f"{plan.name}, backward", expressions)
     group.gradient_at = [where.get(s, n + s) for s in group.gradient_inputs]
     group.marker = np.empty((0,), plan.values[group.outputs[0]].dtype)
     group.primitive = Primitive(plan.name, _called_through_plan,

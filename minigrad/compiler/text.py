@@ -137,10 +137,12 @@ def _backward_line(step: tuple, entry: Any, n: int) -> str:
                 f"stack({', '.join(entry(i) for i in xs)}).T @ "
                 f"stack({', '.join(entry(i) for i in gs)})  # one GEMM for every step"
                 + (", the stacks out= arrays of the pool" if kept else ""))
-    _, op, k, take, out, first, door = step
+    _, op, k, take, out, first, door, expression = step
+    sign = "=" if first else "+="
+    if expression is not None:  # inlined: the expression the replay's source holds
+        return f"{entry(out)} {sign} {expression.format(*[entry(i) for i in take])}"
     g, y, *reads = take
     # the gradient, the output if the VJP reads it, and what it reads of the inputs
     args = [entry(g)] + ([entry(y)] if y < n else []) + [entry(i) for i in reads]
-    sign = "=" if first else "+="
     return (f"{entry(out)} {sign} {op}.vjp[{k}]({', '.join(args)})"
             + ("  # through the gradient door" if door else ""))

@@ -53,3 +53,10 @@ def test_the_lstm_s_products_are_expressions_and_a_broadcast_one_a_call():
     agree(scaled, [x, w], {"inline", "exact"}, x)
     source = generated_backward(scaled, {"inline", "exact"}, x)
     assert len(INLINED.findall(source)) == 1  # x's; w's goes through the door
+
+
+def test_the_plan_prints_an_inlined_vjp_as_its_expression():
+    fn, params, xs = unrolled(LSTM)
+    on, off = (agree(fn, params, fuse, xs) for fuse in ({"inline", "exact"}, {"exact"}))
+    assert "  di_t3 = d(i_t3*g_t3) * g_t3\n" in on and "d(i_t3*g_t3) * g_t3" not in off
+    assert "di_t3 = mul.vjp[0](d(i_t3*g_t3), i_t3, g_t3)" in off

@@ -189,3 +189,18 @@ def test_a_term_of_another_dtype_is_added_by_the_general_addition():
             got = mg.grad(step(x), [x])[0]
             assert got.dtype == np.float32
             np.testing.assert_allclose(got.data, want.data, rtol=1e-6)
+
+
+def test_a_0d_gradient_summed_three_times_stays_an_array():
+    a = mg.tensor(0.5, requires_grad=True, name="a")
+
+    def fn(a):
+        return (a + (a + a)) * -1.5 + mg.tanh(a)
+
+    for fuse in ({"inplace"}, ALL):
+        step = mg.compile(fn, fuse=fuse)
+        for _ in range(2):
+            a.grad = None
+            step(a).backward()
+            assert type(a.grad) is np.ndarray and a.grad.shape == ()
+            np.testing.assert_allclose(a.grad, -4.5 + 1 - np.tanh(0.5) ** 2, rtol=1e-12)

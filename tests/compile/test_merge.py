@@ -134,3 +134,16 @@ def test_merging_makes_fewer_sigmoids():
         assert texts["with"].count(what) == texts["without"].count(what) + change
     calls = [int(text.split("(")[1].split(" calls")[0]) for text in texts.values()]
     assert calls[0] == calls[1]
+
+
+def test_a_block_larger_than_merged_bytes_is_left_alone(monkeypatch):
+    """Its backward would join the slices' gradients: a copy that costs more than the
+    calls merging saves, on large blocks."""
+    import importlib
+
+    fn, params, xs = unrolled(LSTM)  # blocks of 2 x 8 float64: 128 bytes
+    merge = importlib.import_module("minigrad.compiler.merge")
+    monkeypatch.setattr(merge, "MERGED_BYTES", 128)
+    assert "[i_t3 f_t3] = sigmoid(" in agree(fn, params, {"merge"}, xs)
+    monkeypatch.setattr(merge, "MERGED_BYTES", 127)
+    assert "[i_t3 f_t3]" not in agree(fn, params, {"merge"}, xs)
