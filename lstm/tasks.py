@@ -48,6 +48,70 @@ def adding_problem(n: int, T: int, rng: np.random.Generator,
     return xs, ys
 
 
+#: The 1997 paper's criterion: a sequence is processed correctly when the absolute error
+#: of the output at its end is below this.
+ADDING_1997_TOLERANCE = 0.04
+
+
+def adding_1997(n: int, T: int, rng: np.random.Generator, dtype: Any = np.float64,
+                length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem exactly as Hochreiter & Schmidhuber (1997, Experiment 4) set it.
+
+    Each step is a pair: a value uniform in [-1, 1] and a marker in {-1, 0, 1}. One of
+    the first ten pairs is marked 1 (its value is X1), then one of the first T/2 - 1
+    pairs still unmarked (X2); the first and the last pair are marked -1, every other
+    pair 0. (Where the first pair is one of those marked 1, its value is set to 0, as the
+    paper sets X1 to 0.) The target is ``0.5 + (X1 + X2) / 4``, in [0, 1]. The second
+    mark is at least T/2 + 1 steps before the end: the paper's "minimal lag" of T/2 (50
+    at T = 100).
+
+    Sequences are T to T + T/10 steps long. One call draws one length for all ``n``
+    sequences (or takes ``length``): a batch is one array, with no padding or mask.
+    The task is the same: each sequence's length is still uniform over [T, T + T/10],
+    only the lengths of the sequences of one batch are equal.
+
+    Returns:
+        xs: (length, n, 2) and ys: (n, 1).
+
+    Example::
+
+        >>> xs, ys = adding_1997(4, 100, np.random.default_rng(0))
+        >>> xs.shape[1:], ys.shape, 100 <= xs.shape[0] <= 110
+        ((4, 2), (4, 1), True)
+    """
+    if T < 20:
+        raise ValueError(f"adding_1997: T must be at least 20 (one mark among the first "
+                         f"ten pairs, the other among the first T/2 - 1), got {T}")
+    if length is None:
+        length = int(rng.integers(T, T + T // 10 + 1))
+    elif not T <= length <= T + T // 10:
+        raise ValueError(f"adding_1997: length must be in [T, T + T/10] = [{T}, "
+                         f"{T + T // 10}], got {length}")
+    values = rng.uniform(-1.0, 1.0, size=(length, n))
+    markers = np.zeros((length, n))
+    markers[0] = markers[-1] = -1.0
+    columns = np.arange(n)
+    first = rng.integers(0, 10, size=n)
+    # one of the first T/2 - 1 pairs other than ``first``: draw among the others, then
+    # step over ``first``
+    span = T // 2 - 1
+    inside = first < span
+    second = rng.integers(0, span - inside, size=n)
+    second += inside & (second >= first)
+    markers[first, columns] = markers[second, columns] = 1.0
+    values[0, (first == 0) | (second == 0)] = 0.0  # the first pair marked counts as 0
+    xs = np.stack([values, markers], axis=-1).astype(dtype)
+    ys = (0.5 + (values[first, columns] + values[second, columns]) / 4.0)[:, None]
+    return xs, ys.astype(dtype)
+
+
+def wrong_1997(predictions: np.ndarray, ys: np.ndarray) -> int:
+    """How many sequences the 1997 criterion counts wrong: absolute error at the end at
+    least :data:`ADDING_1997_TOLERANCE`."""
+    return int(np.sum(np.abs(np.asarray(predictions) - np.asarray(ys))
+                      >= ADDING_1997_TOLERANCE))
+
+
 def recall_first(n: int, T: int, rng: np.random.Generator, symbols: int = 4,
                  dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
     """Recall the first of ``symbols`` symbols after T steps (chance = 1/symbols).

@@ -89,6 +89,13 @@ def plan_forward(plan: Plan, ops: list[tuple]) -> None:
 #: ``ufunc(a, b, a)``, the same rounding as a new array.
 IN_PLACE = {_add: lambda a, b: np.add(a, b, a), _sub: lambda a, b: np.subtract(a, b, a),
             _mul: lambda a, b: np.multiply(a, b, a)}
+#: The size from which a result gets an array of its own after all. Each add alone runs
+#: faster in place at every size, but a whole LSTM step measured slower with the adds
+#: of its (32, 512) and (64, 2048) ``Z`` and ``c`` in place (W2-M 23.3-24.4 against
+#: 24.6-24.8 ms, W2-L 183-194 against 194-201 ms, fresh processes), and faster only
+#: below a few KiB (W2-S 2.55 against 2.65 ms): the allocator's and the cache's way with
+#: fresh arrays, not understood further.
+IN_PLACE_BYTES = 4096
 #: The primitives whose result is always a new array of its own (not a view, not an
 #: input passed on, not a NumPy scalar of a 0-d result).
 FRESH = frozenset({_add, _sub, _mul, _div, _neg, _exp_p, _log, _tanh, _sigmoid, _relu,
@@ -99,7 +106,8 @@ def _in_place(plan: Plan, ops: list[tuple]) -> dict[int, int]:
     """The results an op computes into one of its inputs' arrays (``{result: input}``):
     an add, sub or mul whose input is a new array of the result's shape and dtype that
     nothing else reads, forward or backward, and that is no output (``c = f*c + i*g``
-    into the array of ``f*c``; ``Z = X @ W + b`` into that of ``X @ W``)."""
+    into the array of ``f*c``; ``Z = X @ W + b`` into that of ``X @ W``), below
+    :data:`IN_PLACE_BYTES`."""
     readers: dict[int, int] = {}
     for _, inputs, _, _ in ops:
         for i in set(inputs):
@@ -108,8 +116,9 @@ def _in_place(plan: Plan, ops: list[tuple]) -> dict[int, int]:
     values = plan.values
     into: dict[int, int] = {}
     for prim, inputs, params, out in ops:
-        if prim not in IN_PLACE or params or not values[out].shape or any(
-                values[i].dtype != values[out].dtype for i in inputs):
+        if (prim not in IN_PLACE or params or not values[out].shape
+                or values[out].nbytes >= IN_PLACE_BYTES
+                or any(values[i].dtype != values[out].dtype for i in inputs)):
             continue
         for i in inputs[:2 if prim is not _sub else 1]:
             if (i in fresh and readers[i] == 1 and i not in plan.saved

@@ -68,8 +68,22 @@ def products_pass(plan: Plan, group: _Group, seen: dict, decided: Decisions) -> 
                 decided.dense_now |= {t for _, t in selecting if received[t] == 1}
                 for t in taken:
                     uses[group.sweep[index][3][1], _columns(t.selected)] += 1
-    decided.transposed = {key for key, count in uses.items() if count > 1}
+    decided.transposed = {key for key, count in uses.items()
+                          if count > 1 and _block_bytes(plan, *key) <= TRANSPOSED_BYTES}
     return decided
+
+
+#: The largest block of ``W.T`` copied contiguous. At B=32, q=128 (a 256 KiB block) the
+#: copy, 65 us once, saved 8 us a step; at B=64, q=512 (4 MiB) it took 2.2 ms and a
+#: fresh 4 MiB array's page faults, and the step measured no faster (182-194 against
+#: 182-188 ms).
+TRANSPOSED_BYTES = 1 << 20
+
+
+def _block_bytes(plan: Plan, weight: int, columns: tuple) -> int:
+    """The size of ``W[columns]``: rows of ``W`` (the columns of ``W.T``)."""
+    w = plan.values[weight % plan.size]
+    return len(range(*slice(*columns).indices(w.shape[0]))) * w.nbytes // w.shape[0]
 
 
 def _columns(index: Any) -> tuple:

@@ -204,3 +204,14 @@ def test_a_0d_gradient_summed_three_times_stays_an_array():
             step(a).backward()
             assert type(a.grad) is np.ndarray and a.grad.shape == ()
             np.testing.assert_allclose(a.grad, -4.5 + 1 - np.tanh(0.5) ** 2, rtol=1e-12)
+
+
+def test_a_result_of_in_place_bytes_or_more_gets_an_array_of_its_own(monkeypatch):
+    import importlib
+
+    fn, params, xs = unrolled(LSTM)  # Z_t: 2 x 16 float64, 256 bytes; c_t: 64 bytes
+    forward = importlib.import_module("minigrad.compiler.forward")
+    monkeypatch.setattr(forward, "IN_PLACE_BYTES", 256)
+    text = agree(fn, params, {"inplace"}, xs)
+    assert "c_t3 = f_t3*c_t2 + i_t3*g_t3" + IN_PLACE in text
+    assert "Z_t3 = matmul_t3 + b\n" in text

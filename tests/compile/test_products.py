@@ -188,3 +188,14 @@ def test_copied_blocks_of_rows_and_columns_equal_eager(axis):
 
     text = agree(fn, [W, xs], {"products"}, xs)
     assert text.count(BLOCK) >= 6
+
+
+def test_a_block_over_transposed_bytes_is_not_copied(monkeypatch):
+    import importlib
+
+    fn, params, xs = unrolled(LSTM)  # W[3:7]: 4 rows of 16 float64, 512 bytes
+    products = importlib.import_module("minigrad.compiler.products")
+    monkeypatch.setattr(products, "TRANSPOSED_BYTES", 512)
+    assert COPIED in agree(fn, params, {"products"}, xs)
+    monkeypatch.setattr(products, "TRANSPOSED_BYTES", 511)
+    assert COPIED not in agree(fn, params, {"products"}, xs)
