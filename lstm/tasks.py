@@ -60,8 +60,8 @@ def adding_1997(n: int, T: int, rng: np.random.Generator, dtype: Any = np.float6
     Each step is a pair: a value uniform in [-1, 1] and a marker in {-1, 0, 1}. One of
     the first ten pairs is marked 1 (its value is X1), then one of the first T/2 - 1
     pairs still unmarked (X2); the first and the last pair are marked -1, every other
-    pair 0. (Where the first pair is one of those marked 1, its value is set to 0, as the
-    paper sets X1 to 0.) The target is ``0.5 + (X1 + X2) / 4``, in [0, 1]. The second
+    pair 0. (Where X1's pair is the first pair, its value is set to 0, as the paper sets
+    X1 to 0.) The target is ``0.5 + (X1 + X2) / 4``, in [0, 1]. The second
     mark is at least T/2 + 1 steps before the end: the paper's "minimal lag" of T/2 (50
     at T = 100).
 
@@ -99,7 +99,7 @@ def adding_1997(n: int, T: int, rng: np.random.Generator, dtype: Any = np.float6
     second = rng.integers(0, span - inside, size=n)
     second += inside & (second >= first)
     markers[first, columns] = markers[second, columns] = 1.0
-    values[0, (first == 0) | (second == 0)] = 0.0  # the first pair marked counts as 0
+    values[0, first == 0] = 0.0  # X1 on the first pair: the paper sets it to 0
     xs = np.stack([values, markers], axis=-1).astype(dtype)
     ys = (0.5 + (values[first, columns] + values[second, columns]) / 4.0)[:, None]
     return xs, ys.astype(dtype)
