@@ -198,6 +198,24 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", type=_output_file(".html"), default="explorer.html",
                     help="FILE.html")
 
+    pa = commands.add_parser("paper", help="the 1997 paper's adding experiment (its "
+                             "Experiment 4), rerun: our table beside the paper's")
+    pa.add_argument("--T", type=_positive, nargs="+", default=[100, 500],
+                    help="minimal sequence lengths (default 100 500; the paper also has 1000)")
+    pa.add_argument("--cells", nargs="+", choices=("lstm-1997", "lstm", "rnn"),
+                    default=["lstm-1997", "lstm", "rnn"])
+    pa.add_argument("--seeds", type=_positive, default=3, help="runs per T and cell")
+    pa.add_argument("--jobs", type=_positive, default=2, help="parallel training processes")
+    pa.add_argument("--budget", type=_positive, help="training sequences per run at most "
+                    "(default: twice the paper's at each T)")
+    pa.add_argument("--forget-bias", type=_number(), default=1.0,
+                    help="today's LSTM's initial forget-gate bias")
+    pa.add_argument("--gate-biases", action="store_true", help="start today's LSTM with the "
+                    "1997 cell's negative input- and output-gate biases too")
+    pa.add_argument("--out", type=_output_folder, default="paper-output",
+                    help="output folder: results.json, table.md and gradient_flow.png (the "
+                    "trained models' gradient flow at the largest T)")
+
     gf = commands.add_parser("gradflow", help="plot ||dL/dh_t|| against t at initialisation")
     gf.add_argument("--steps", type=_positive, default=100, help="sequence length T")
     gf.add_argument("--hidden", type=_positive, default=32)
@@ -227,6 +245,28 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as error:
         print(f"python -m lstm {args.command}: error: {error}", file=sys.stderr)
         return 1
+
+
+def _paper(args: argparse.Namespace) -> int:
+    import json
+
+    from .paper import PaperConfig, flow_figure, run_all, table
+
+    configs = [PaperConfig(T=T, cell=cell, seed=seed, budget=args.budget,
+                           forget_bias=args.forget_bias, gate_biases=args.gate_biases)
+               for T in sorted(args.T, reverse=True) for cell in args.cells
+               for seed in range(args.seeds)]
+    print(f"The 1997 adding experiment: {len(configs)} runs on {args.jobs} processes")
+    results = run_all(configs, args.jobs)
+    lines = table(results)
+    print("\n".join(["", *lines]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write(args.out / "results.json",
+                 json.dumps([r.to_dict() for r in results], indent=1))
+    atomic_write(args.out / "table.md", "\n".join(lines) + "\n")
+    flow_figure(results, max(args.T), args.out / "gradient_flow.png")
+    print(f"\nwrote results.json, table.md and gradient_flow.png to {args.out}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -342,4 +382,4 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"demo": _demo, "train": _train, "graph": _graph, "gradflow": _gradflow,
-            "explore": _explore}
+            "explore": _explore, "paper": _paper}

@@ -13,13 +13,9 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
-from multiprocessing import get_context
-from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +28,7 @@ from . import gradflow
 from .models import CELLS
 from .tasks import ADDING_BASELINE_MSE
 from .training import TrainConfig, TrainResult, train
+from .workers import worker_pool
 
 
 @dataclass
@@ -111,7 +108,7 @@ def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainRes
         # Fresh interpreters with single-threaded BLAS: the runs are the parallelism.
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
-        with _worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
+        with worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
             for result in pool.imap_unordered(_train_in_worker, configs):
                 results.append(result)
                 _finished(result, bar, log)
@@ -124,20 +121,6 @@ def _finished(result: TrainResult, bar: Any, log: Any) -> None:
     with bar.external_write_mode():  # the line above the bar, not through it
         log(_one_line(result))
     bar.update()
-
-
-def _worker_pool(jobs: int) -> Pool:
-    """A pool of ``jobs`` fresh processes that ignore Ctrl-C: the parent alone gets the
-    KeyboardInterrupt, and leaving the pool's ``with`` block terminates them (no
-    traceback from each worker, no worker left running)."""
-    context = get_context("spawn")
-    if threading.current_thread() is not threading.main_thread():
-        return context.Pool(jobs)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers
-    try:
-        return context.Pool(jobs)
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _one_line(r: TrainResult) -> str:

@@ -69,16 +69,16 @@ def _spread(values: np.ndarray, fmt: str) -> str:
             f"{values.max():{fmt}}]")
 
 
-def plot(results: list[FlowResult], path: str | Path) -> Path:
+def plot(results: list[FlowResult], path: str | Path, title: str | None = None) -> Path:
     """||dL/dh_t|| / ||dL/dh_T|| against the lag T-t, log scale, one line per cell
-    (median over seeds, band from min to max)."""
+    (median over seeds, band from min to max); ``title`` (default: at initialisation)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     colours = {"rnn": "#d62728", "lstm": "#1f77b4", "lstm-no-forget": "#2ca02c",
-               "gru": "#9467bd"}
+               "lstm-1997": "#2ca02c", "gru": "#9467bd"}
     for r in results:
         rel = r.norms[:, ::-1] / r.norms[:, -1:]
         rel = np.where(rel > 0, rel, np.nan)
@@ -89,7 +89,7 @@ def plot(results: list[FlowResult], path: str | Path) -> Path:
                         alpha=0.15, lw=0)
     ax.set_xlabel("steps back from the loss (T - t)")
     ax.set_ylabel("||dL/dh_t|| / ||dL/dh_T||")
-    ax.set_title(f"Gradient flow at initialisation, T={rel.shape[1]}, "
+    ax.set_title(title or f"Gradient flow at initialisation, T={rel.shape[1]}, "
                  f"{r.norms.shape[0]} seeds")
     ax.set_ylim(bottom=1e-12)
     ax.grid(True, which="major", alpha=0.3)
