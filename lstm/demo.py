@@ -28,7 +28,7 @@ from . import gradflow
 from .models import CELLS
 from .tasks import ADDING_BASELINE_MSE
 from .training import TrainConfig, TrainResult, train
-from .workers import worker_pool
+from .workers import run_each
 
 
 @dataclass
@@ -97,22 +97,10 @@ def run_recall(settings: DemoSettings, log=print) -> list[TrainResult]:
 def train_all(configs: list[TrainConfig], jobs: int, log=print) -> list[TrainResult]:
     """Train each configuration, on ``jobs`` processes: a progress bar over the runs (on
     a terminal) and one line per finished run."""
-    results = []
     bar = tqdm(total=len(configs), unit="run", file=sys.stderr, disable=None, leave=False)
     try:
-        if jobs <= 1:
-            for config in configs:
-                results.append(_train_quietly(config))
-                _finished(results[-1], bar, log)
-            return results
-        # Fresh interpreters with single-threaded BLAS: the runs are the parallelism.
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
-        with worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
-            for result in pool.imap_unordered(_train_in_worker, configs):
-                results.append(result)
-                _finished(result, bar, log)
-        return results
+        return run_each(_train_quietly, configs, jobs, lambda r: _finished(r, bar, log),
+                        in_worker=_train_in_worker)
     finally:
         bar.close()
 

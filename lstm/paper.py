@@ -17,7 +17,6 @@ took.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from minigrad.nn.functional import mse_loss
 from .analysis import decay_per_step, gradient_flow
 from .models import SequenceModel
 from .tasks import adding_1997, wrong_1997
-from .workers import worker_pool
+from .workers import run_each
 
 
 class PaperRow(NamedTuple):
@@ -187,21 +186,9 @@ def run_all(configs: list[PaperConfig], jobs: int, log: Callable[[str], None] = 
             ) -> list[PaperResult]:
     """Every run, on ``jobs`` processes: a progress bar over the runs (on a terminal) and
     one line per finished run."""
-    results: list[PaperResult] = []
     bar = tqdm(total=len(configs), unit="run", file=sys.stderr, disable=None, leave=False)
     try:
-        if jobs <= 1:
-            for config in configs:
-                results.append(run(config))
-                _finished(results[-1], bar, log)
-            return results
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")  # the runs are the parallelism
-        with worker_pool(jobs) as pool:
-            for result in pool.imap_unordered(run, configs):
-                results.append(result)
-                _finished(result, bar, log)
-        return results
+        return run_each(run, configs, jobs, lambda r: _finished(r, bar, log))
     finally:
         bar.close()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+from collections.abc import Callable
 from multiprocessing import get_context
 from multiprocessing.pool import Pool
+from typing import Any
 
 
 def worker_pool(jobs: int) -> Pool:
@@ -20,3 +23,24 @@ def worker_pool(jobs: int) -> Pool:
         return context.Pool(jobs)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def run_each(work: Callable[[Any], Any], items: list, jobs: int,
+             finished: Callable[[Any], None], in_worker: Callable[[Any], Any] | None = None
+             ) -> list:
+    """``work(item)`` for every item, here (``jobs`` 1) or on ``jobs`` fresh processes
+    (``in_worker`` there, if given), each result handed to ``finished`` as it comes."""
+    results = []
+    if jobs <= 1:
+        for item in items:
+            results.append(work(item))
+            finished(results[-1])
+        return results
+    # fresh interpreters with single-threaded BLAS: the runs are the parallelism
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    with worker_pool(jobs) as pool:  # Ctrl-C here terminates the workers
+        for result in pool.imap_unordered(in_worker or work, items):
+            results.append(result)
+            finished(result)
+    return results
