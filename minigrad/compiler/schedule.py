@@ -111,11 +111,12 @@ def probe(plan: Plan, group: _Group, arguments: list[Tensor]) -> tuple[list[bool
                              and gx.pieces[0][1] is g and gx.pieces[0][2])
                 selected = (vjp(Selection(g.shape), *args[1:])
                             if selects and type(g) is Product else None)
+                fitted = through_door(gx, x, name)
                 seen[index, p] = _Seen(fits(gx, x), gx is g,
                                        gx.pieces[0][0] if scattered else None,
                                        type(gx) is Product and gx.dtype == x.dtype, selected,
-                                       type(through_door(gx, x, name)) is np.ndarray)
-                gx = through_door(gx, x, name)
+                                       type(fitted) is np.ndarray)
+                gx = fitted
                 if target in grads:
                     _accumulate(grads, owned, target, grads[target], gx, x.dtype)
                 else:
