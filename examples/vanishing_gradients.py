@@ -1,4 +1,4 @@
-"""How much of the gradient reaches t steps back: RNN, LSTM, LSTM without forget gate.
+"""How much of the gradient reaches t steps back: RNN, LSTM, LSTM without forget gate, GRU.
 
 Teaches: backpropagation through time multiplies one Jacobian per step. A tanh RNN's
 Jacobians shrink the gradient by a roughly constant factor per step (exponential
