@@ -56,14 +56,13 @@ def lower(steps: list[tuple], label: str,
             lines.append(f"    b[{out}] += b[{args[0]}]" if kind == IADD else
                          f"    b[{out}] = b[{out}] + b[{args[0]}]")
         else:
-            name = names.get(id(fn))
             if expressions and fn in expressions:
                 call = "(" + expressions[fn].format(*[f"b[{i}]" for i in args]) + ")"
-            elif name is None:
-                name = names[id(fn)] = f"f{len(names)}"
-                env[name] = fn
-                call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
             else:
+                name = names.get(id(fn))
+                if name is None:
+                    name = names[id(fn)] = f"f{len(names)}"
+                    env[name] = fn
                 call = f"{name}({', '.join(f'b[{i}]' for i in args)})"
             lines.append(f"    b[{out}] = {call}" if kind == ASSIGN else
                          f"    b[{out}] += {call}" if kind == IADD else

@@ -13,7 +13,6 @@ that selects it, and a product that is made dense anyway at once, ``g @ W.T``.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -86,24 +85,33 @@ def _block_bytes(plan: Plan, weight: int, columns: tuple) -> int:
     return len(range(*slice(*columns).indices(w.shape[0]))) * w.nbytes // w.shape[0]
 
 
+def _rows_and_columns(index: Any) -> tuple[slice, slice]:
+    """The rows and columns of the product a selecting VJP's index of at most two slices
+    takes."""
+    index = index if isinstance(index, tuple) else (index,)
+    return (*index, slice(None), slice(None))[:2]
+
+
 def _columns(index: Any) -> tuple:
     """The columns a block index takes, as a hashable ``(start, stop, step)``."""
-    index = index if isinstance(index, tuple) else (index,)
-    columns = (*index, slice(None))[1]
+    columns = _rows_and_columns(index)[1]
     return columns.start, columns.stop, columns.step
 
 
 def block_plan(index: Any, weight: int, transposed: set) -> tuple[Any, tuple | None]:
-    """The step function for the block ``index`` of ``g @ W.T`` (``weight``: W's entry)
-    and, where that block of ``W.T`` is used at several steps (``transposed``), the key
-    of its contiguous copy, which the function then takes in place of ``W``."""
+    """The step function for the block ``index`` of ``g @ W.T`` (``weight``: W's entry),
+    ``(g[rows], W) -> g[rows] @ W[columns].T``, and where that block of ``W.T`` is used
+    at several steps (``transposed``), the key of its contiguous copy, which the function
+    then takes in place of ``W``."""
+    rows, columns = _rows_and_columns(index)
     key = (weight, _columns(index))
-    if key not in transposed:
-        return block_function(index), None
-    rows = (*(index if isinstance(index, tuple) else (index,)), slice(None))[0]
+    copied = key in transposed
     if rows == slice(None):
-        return np.matmul, key
-    return (lambda g, wt: np.matmul(g[rows], wt)), key
+        return (np.matmul if copied else lambda g, w: np.matmul(g, w[columns].T)), (
+            key if copied else None)
+    if copied:
+        return (lambda g, wt: np.matmul(g[rows], wt)), key
+    return (lambda g, w: np.matmul(g[rows], w[columns].T)), None
 
 
 def transposed_block(columns: tuple, w: np.ndarray) -> np.ndarray:
@@ -116,19 +124,3 @@ def transposed_block(columns: tuple, w: np.ndarray) -> np.ndarray:
 def left_gradient(g: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``g @ w.T``: a matmul's gradient for its left operand."""
     return np.matmul(g, w.T)
-
-
-def block_gradient(index: tuple, g: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``(g @ w.T)[index]`` for an index of at most two slices, multiplying only that
-    block: ``g[rows] @ w[columns].T``."""
-    rows, columns = (*index, slice(None))[:2]
-    return np.matmul(g[rows], w[columns].T)
-
-
-def block_function(index: Any) -> Any:
-    """The step function for the block ``index`` of a product's gradient."""
-    index = index if isinstance(index, tuple) else (index,)
-    if len(index) == 2 and index[0] == slice(None):
-        columns = index[1]
-        return lambda g, w: np.matmul(g, w[columns].T)
-    return functools.partial(block_gradient, index)
