@@ -4,13 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup dot browser demo test lint bench lesson pictures notebooks clean
+.PHONY: setup dot browser demo test lint bench lesson pictures notebooks docs clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,docs]'
 	touch $(STAMP)
 
 dot:
@@ -44,5 +44,9 @@ lesson: setup
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
 		$(PY) -m benchmarks.fusion_lesson
 
+# the site, strict, into site/ (Material's notice about its successor is not about this site)
+docs: setup dot
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-output
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-output site

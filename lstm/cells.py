@@ -107,9 +107,12 @@ class RNNCell(_Cell):
     """``h_new = tanh(concat([x, h]) @ W + b)``; ``W: (p+q, q)``, ``b: (1, q)``.
 
     Args:
-        input_size: p.   hidden_size: q.
+        input_size: p, the size of ``x``.
+        hidden_size: q, the size of ``h``.
         nonlinearity: "tanh" or "relu".
-        bias, dtype, rng: as for :class:`minigrad.nn.Linear`.
+        bias: whether to add ``b``, as for :class:`minigrad.nn.Linear`.
+        dtype: the parameters' dtype (float64 by default).
+        rng: a ``numpy.random.Generator`` for reproducible initialisation.
 
     Example::
 
@@ -149,12 +152,15 @@ class LSTMCell(_Cell):
     ``h_new = o * tanh(c_new)``.
 
     Args:
-        input_size: p.   hidden_size: q.
+        input_size: p, the size of ``x``.
+        hidden_size: q, the size of ``h``.
         forget_gate: True for ``W: (p+q, 4q)``, False for ``W: (p+q, 3q)``.
         forget_bias: initial value of the forget gate's bias block (None: keep the
             uniform init). 1.0 by default: a cell that starts out remembering learns
             long lags much more easily.
-        bias, dtype, rng: as for :class:`minigrad.nn.Linear`.
+        bias: whether to add ``b``, as for :class:`minigrad.nn.Linear`.
+        dtype: the parameters' dtype (float64 by default).
+        rng: a ``numpy.random.Generator`` for reproducible initialisation.
 
     Example::
 
@@ -211,8 +217,11 @@ class GRUCell(_StateCell):
     uniform in ``±1/sqrt(q)``, as ``torch.nn.GRUCell``.
 
     Args:
-        input_size: p.   hidden_size: q.
-        bias, dtype, rng: as for :class:`minigrad.nn.Linear`.
+        input_size: p, the size of ``x``.
+        hidden_size: q, the size of ``h``.
+        bias: whether to add ``b``, as for :class:`minigrad.nn.Linear`.
+        dtype: the parameters' dtype (float64 by default).
+        rng: a ``numpy.random.Generator`` for reproducible initialisation.
 
     Example::
 

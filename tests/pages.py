@@ -26,17 +26,23 @@ def launched():
 
 
 @contextmanager
-def opened(browser, path, viewport=(1400, 900)):
-    """A tab on the page at ``path``; on leaving, no console error and no request but
-    the page itself may have happened."""
+def opened(browser, page, viewport=(1400, 900), within=None):
+    """A tab on ``page`` (a path, or a URL). On leaving, no console error may have
+    happened, and no request but the page itself, or, with ``within``, none to an address
+    that does not start with it."""
     tab = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     problems, requests = [], []
     tab.on("console", lambda message: problems.append(message.text)
            if message.type == "error" else None)
     tab.on("pageerror", lambda error: problems.append(str(error)))
     tab.on("request", lambda request: requests.append(request.url))
-    tab.goto(path.as_uri())
+    url = page if isinstance(page, str) else page.as_uri()
+    tab.goto(url)
     yield tab
     tab.close()
     assert problems == [], problems
-    assert requests == [path.as_uri()], requests
+    if within is None:
+        assert requests == [url], requests
+    else:
+        outside = [r for r in requests if not r.startswith((within, "about:", "data:"))]
+        assert outside == [], outside

@@ -25,7 +25,8 @@ class Linear(Module):
     Initialisation as PyTorch's: both uniform in ``±1/sqrt(in_features)``.
 
     Args:
-        in_features, out_features: sizes of ``x: (..., in_features)`` and ``y``.
+        in_features: the size of ``x: (..., in_features)``.
+        out_features: the size of ``y: (..., out_features)``.
         bias: whether to add ``b``.
         dtype: parameter dtype (float64 by default).
         rng: a ``numpy.random.Generator`` for reproducible initialisation.
