@@ -166,3 +166,26 @@ _MATHJAX = re.compile(r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/ma
 
 def on_post_page(output: str, page, config: MkDocsConfig) -> str:
     return _MATHJAX.sub("", output)
+
+
+# The docstrings are written for Sphinx as much as for a terminal: ``:class:`X``` roles and
+# "Example::". Before autorefs resolves cross-references (its on_env runs late), a role
+# becomes one, to the object it names: by its full name, or else the documented object
+# whose name ends with it (the shortest, the public path, when there are several).
+_ROLE = re.compile(r":(?:class|func|meth|data|mod|attr|exc):<code>([\w.]+)</code>")
+_DOCUMENTED = re.compile(r'id="((?:minigrad|lstm)\.[\w.]+)"')
+
+
+def on_env(env, config: MkDocsConfig, files: Files):
+    pages = [f.page for f in files if f.page is not None and f.page.content]
+    documented = {full for page in pages for full in _DOCUMENTED.findall(page.content)}
+
+    def reference(match: re.Match) -> str:
+        name = match.group(1)
+        ending = sorted((f for f in documented if f.endswith("." + name)), key=len)
+        full = name if name in documented or not ending else ending[0]
+        return f'<autoref identifier="{full}" optional><code>{name}</code></autoref>'
+
+    for page in pages:
+        page.content = _ROLE.sub(reference, page.content.replace("::</p>", ":</p>"))
+    return env

@@ -163,6 +163,16 @@ def test_the_explorers_replay_the_sweep_inside_the_lesson(visit, cell):
         assert boxes.count() == 30
 
 
+def test_the_why_lstm_notebook_s_embedded_pages_work_in_the_site(visit):
+    """GitHub's notebook viewer strips them; the site must not."""
+    with visit("notebooks/02_why_lstm.html") as tab:
+        tab.locator("iframe").first.wait_for()
+        rows = [frame.locator(".row[data-cell]").count() for frame in tab.frames]
+        boxes = [frame.locator('.box[data-scope^="t="]').count() for frame in tab.frames]
+        assert len(CELLS) in rows  # the comparison page
+        assert max(boxes) > 0  # and the explorer
+
+
 def test_the_api_page_of_mg_compile_shows_its_docstring(visit):
     with visit("reference/compile.html") as tab:
         assert tab.locator('[id="minigrad.compile"]').count() == 1
