@@ -42,9 +42,9 @@ def task_page(path: Path) -> str:
     """A task's page: its statement (the file's docstring) and the file a student edits."""
     source = path.read_text()
     module = ast.parse(source)
-    statement = ast.get_docstring(module) or path.stem
-    title, _, rest = statement.partition("\n")
-    body = source[_after_docstring(source, module):].strip()
+    statement = ast.get_docstring(module)
+    title, _, rest = (statement or path.stem).partition("\n")
+    body = source[_after_docstring(source, module) if statement else 0:].strip()
     return (f"# {title}\n\n{rest.strip()}\n\n"
             f"## The file: `exercises/{path.name}`\n\n"
             f"Replace each `raise NotImplementedError`, then check it with "
@@ -155,8 +155,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_markdown(markdown: str, page, config: MkDocsConfig, files: Files) -> str:
     if "<!-- minigrad:" not in markdown:
         return markdown
-    made = {"primitives": primitive_table, **{k: (lambda v=v: v) for k, v in plans().items()}}
-    return re.sub(r"<!-- minigrad: ([\w-]+) -->", lambda m: made[m.group(1)](), markdown)
+    made = {"primitives": primitive_table(), **plans()}
+    return re.sub(r"<!-- minigrad: ([\w-]+) -->", lambda m: made[m.group(1)], markdown)
 
 
 # The notebooks have no LaTeX; nbconvert's page would still load MathJax from a CDN.

@@ -158,9 +158,14 @@ def _check_the_comparison_page(tab):
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_the_explorers_replay_the_sweep_inside_the_lesson(visit, cell):
     with visit("lesson.html") as tab:
-        boxes = tab.frame_locator(f"iframe#explore-{cell}").locator('.box[data-scope^="t="]')
-        boxes.first.wait_for()
-        assert boxes.count() == 30
+        tab.frame_locator(f"iframe#explore-{cell}").locator("#sweep").wait_for()
+        inside = next(f for f in tab.frames if f.url.endswith(f"/lesson/explore-{cell}.html"))
+        assert inside.locator('.box.pending[data-scope^="t="]').count() == 30  # not swept
+        inside.eval_on_selector("#sweep", "(slider) => { slider.value = slider.max; "
+                                "slider.dispatchEvent(new Event('input')); }")
+        assert inside.locator('.box[data-scope^="t="]').count() == 30
+        assert inside.locator(".box.pending").count() == 0
+        assert inside.locator(".link.factor").count() > 0  # each step's factor shown
 
 
 def test_the_why_lstm_notebook_s_embedded_pages_work_in_the_site(visit):
