@@ -178,12 +178,14 @@ _DOCUMENTED = re.compile(r'id="((?:minigrad|lstm)\.[\w.]+)"')
 
 def on_env(env, config: MkDocsConfig, files: Files):
     pages = [f.page for f in files if f.page is not None and f.page.content]
-    documented = {full for page in pages for full in _DOCUMENTED.findall(page.content)}
+    # Tensor's methods are documented where they are written, on a class of methods.py
+    documented = {full.replace("methods._TensorMethods", "tensor.Tensor"): full
+                  for page in pages for full in _DOCUMENTED.findall(page.content)}
 
     def reference(match: re.Match) -> str:
         name = match.group(1)
         ending = sorted((f for f in documented if f.endswith("." + name)), key=len)
-        full = name if name in documented or not ending else ending[0]
+        full = documented.get(name) or (documented[ending[0]] if ending else name)
         return f'<autoref identifier="{full}" optional><code>{name}</code></autoref>'
 
     for page in pages:
