@@ -47,8 +47,7 @@ def task_page(path: Path) -> str:
     body = source[_after_docstring(source, module) if statement else 0:].strip()
     return (f"# {title}\n\n{rest.strip()}\n\n"
             f"## The file: `exercises/{path.name}`\n\n"
-            f"Replace each `raise NotImplementedError`, then check it with "
-            f"`.venv/bin/python -m exercises check {path.name[:2]}`.\n\n"
+            f"Replace each `raise NotImplementedError` with your code.\n\n"
             f"```python\n{body}\n```\n")
 
 

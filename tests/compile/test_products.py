@@ -181,9 +181,10 @@ def test_copied_blocks_of_rows_and_columns_equal_eager(axis):
     def fn(xs):
         h = mg.zeros((2, 3))
         for t in range(4):
-            joined = mg.concat([xs[t], h], axis=axis)
-            h = mg.tanh(joined @ W)[:2] if axis == 0 else mg.tanh(
-                mg.concat([xs[t], h], axis=1) @ mg.concat([W, W], axis=0))
+            if axis == 0:
+                h = mg.tanh(mg.concat([xs[t], h], axis=0) @ W)[:2]
+            else:
+                h = mg.tanh(mg.concat([xs[t], h], axis=1) @ mg.concat([W, W], axis=0))
         return h
 
     text = agree(fn, [W, xs], {"products"}, xs)
